@@ -1,0 +1,272 @@
+"""The command line: thin argparse subcommands over the library; results on stdout, bars on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import EmbeddingsError
+
+DEFAULT_OUTPUT = "model"  # folder `embeddings train` writes and the query commands read by default
+
+TRAIN_EXAMPLES = """examples:
+  embeddings train                                # bundled corpus, defaults, into ./model/
+  embeddings train my.txt.gz more/ --epochs 10 --output run2
+  embeddings train --arch cbow --dim 200 --device cuda
+  embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
+SIMILAR_EXAMPLES = """examples:
+  embeddings similar king
+  embeddings similar dog cat computer --topn 5 --metric dot
+  embeddings similar paris --model run2/vectors.bin --json"""
+ANALOGY_EXAMPLES = """examples:
+  embeddings analogy king man woman        # king - man + woman
+  embeddings analogy "paris - france + italy"
+  embeddings analogy man:king::woman:?     # man is to king as woman is to ?
+  embeddings analogy king man woman --method mul"""
+EVALUATE_EXAMPLES = """examples:
+  embeddings evaluate                      # bundled Google analogies and WordSim-353
+  embeddings evaluate --method both --restrict-vocab 30000
+  embeddings evaluate --analogies my-questions.txt --pairs my-pairs.tsv --json"""
+
+
+def _model_path(arg: str | None) -> Path:
+    path = Path(arg or os.environ.get("EMBEDDINGS_MODEL", DEFAULT_OUTPUT))
+    if path.is_dir():
+        for name in ("checkpoint.npz", "vectors.bin", "vectors.txt"):
+            if (path / name).is_file():
+                return path / name
+        raise EmbeddingsError(f"{path}: no checkpoint.npz or vectors file inside; train first "
+                              f"(embeddings train --output {path})")
+    if not path.exists():
+        if arg is None:
+            raise EmbeddingsError(f"no trained model at {path}/; run 'embeddings train' first or pass --model")
+        raise EmbeddingsError(f"{path}: no such model file")
+    return path
+
+
+def _load(args) -> "WordVectors":  # noqa: F821
+    from .io import load_vectors
+    return load_vectors(_model_path(args.model), getattr(args, "format", None))
+
+
+def _print_table(title: str, rows: list[tuple[str, float]]) -> None:
+    print(title)
+    width = max([len(w) for w, _ in rows] + [4])
+    for rank, (word, score) in enumerate(rows, 1):
+        print(f"  {rank:>3}  {word:<{width}}  {score:8.4f}")
+
+
+def cmd_train(args) -> int:
+    from .config import TrainConfig
+    from .train import train
+
+    config = None
+    if args.resume is None:
+        fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
+                  "batch_size", "lr", "device", "seed")
+        config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
+        try:
+            config.validate()
+        except ValueError as e:
+            raise EmbeddingsError(str(e)) from None
+    result = train(config, args.corpus or None, output=args.output, progress=not args.quiet,
+                   resume=args.resume)
+    if result.interrupted:
+        ck = result.files["checkpoint"]
+        print(f"interrupted: checkpoint saved to {ck}; resume with: embeddings train --resume {ck}",
+              file=sys.stderr)
+        return 130
+    print(f"trained {result.words:,} words in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s), "
+          f"loss {result.loss:.4f} per pair; {len(result.vectors):,} words x {result.vectors.dim} dims")
+    for kind, path in result.files.items():
+        print(f"wrote {kind}: {path}")
+    return 0
+
+
+def cmd_similar(args) -> int:
+    from .similarity import most_similar_many
+
+    wv = _load(args)
+    results = most_similar_many(wv, args.words, topn=args.topn, metric=args.metric)
+    if args.json:
+        print(json.dumps({w: [{"word": n, "score": s} for n, s in r] for w, r in results.items()}))
+        return 0
+    for i, (word, rows) in enumerate(results.items()):
+        if i:
+            print()
+        _print_table(f"nearest to {word!r} ({args.metric}):", rows)
+    return 0
+
+
+def parse_analogy(terms: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Parse analogy arguments into (positive, negative) words.
+
+    Accepts "A B C" (A - B + C), an expression "A - B + C" (any number of +/- terms, one or
+    several arguments), or "a:b::c:?" (b - a + c). Raises EmbeddingsError on anything else.
+    """
+    text = " ".join(terms).strip()
+    if "::" in text:
+        left, _, right = text.partition("::")
+        a, b = [w.strip() for w in left.split(":")] if left.count(":") == 1 else ("", "")
+        c, _, q = right.partition(":")
+        if not (a and b and c.strip()) or q.strip() not in ("?", "") or ":" in q:
+            raise EmbeddingsError(f"cannot read analogy {text!r}: write it as a:b::c:?")
+        return [b, c.strip()], [a]
+    tokens = text.replace("+", " + ").replace("-", " - ").split()
+    if not tokens:
+        raise EmbeddingsError("no analogy given: try 'king man woman' or 'king - man + woman'")
+    if not any(t in "+-" for t in tokens):
+        if len(tokens) != 3:
+            raise EmbeddingsError(f"give three words A B C (meaning A - B + C), got {len(tokens)}")
+        return [tokens[0], tokens[2]], [tokens[1]]
+    positive, negative, sign = [], [], "+"
+    expect_word = True
+    for t in tokens:
+        if t in "+-":
+            if expect_word and not (t == "-" and not positive and not negative):
+                raise EmbeddingsError(f"cannot read analogy {text!r}: two operators in a row")
+            sign, expect_word = t, True
+        else:
+            if not expect_word:
+                raise EmbeddingsError(f"cannot read analogy {text!r}: two words without + or - between")
+            (positive if sign == "+" else negative).append(t)
+            expect_word = False
+    if expect_word:
+        raise EmbeddingsError(f"cannot read analogy {text!r}: it ends with an operator")
+    if not positive:
+        raise EmbeddingsError(f"cannot read analogy {text!r}: it needs a word with +")
+    return positive, negative
+
+
+def cmd_analogy(args) -> int:
+    from .similarity import most_similar, most_similar_cosmul
+
+    positive, negative = parse_analogy(args.terms)
+    wv = _load(args)
+    if args.method == "add":
+        rows = most_similar(wv, positive, negative, topn=args.topn)
+    else:
+        rows = most_similar_cosmul(wv, positive, negative, topn=args.topn)
+    expr = " - ".join([" + ".join(positive)] + negative) if negative else " + ".join(positive)
+    if args.json:
+        print(json.dumps({"positive": positive, "negative": negative, "method": args.method,
+                          "results": [{"word": w, "score": s} for w, s in rows]}))
+        return 0
+    _print_table(f"{expr} = ? (3Cos{args.method.capitalize()}):", rows)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .corpus import DATA_DIR
+    from .similarity import evaluate_analogies, evaluate_word_pairs
+
+    wv = _load(args)
+    analogies = args.analogies or DATA_DIR / "questions-words.txt"
+    pairs = args.pairs or DATA_DIR / "wordsim353.tsv"
+    methods = ["add", "mul"] if args.method == "both" else [args.method]
+    report: dict = {"analogies": {}, "pairs": None}
+    for method in methods:
+        r = evaluate_analogies(wv, analogies, method, args.restrict_vocab)
+        report["analogies"][method] = r
+    p = evaluate_word_pairs(wv, pairs, args.restrict_vocab)
+    if args.json:
+        out = {"analogies": {m: {"accuracy": r.accuracy, "coverage": r.coverage,
+                                 "semantic": r.semantic.accuracy, "syntactic": r.syntactic.accuracy,
+                                 "sections": {s.name: {"correct": s.correct, "total": s.total,
+                                                       "questions": s.questions} for s in r.sections}}
+                             for m, r in report["analogies"].items()},
+               "pairs": {"pearson": p.pearson, "spearman": p.spearman, "pairs": p.pairs,
+                         "oov_ratio": p.oov_ratio}}
+        print(json.dumps(out))
+        return 0
+    for method, r in report["analogies"].items():
+        print(f"analogies ({Path(analogies).name}, 3Cos{method.capitalize()}, restrict_vocab={args.restrict_vocab}):")
+        print(f"  {'section':<28} {'correct':>8} {'covered':>8} {'asked':>7} {'accuracy':>9}")
+        for s in r.sections + [r.semantic, r.syntactic, r.overall]:
+            print(f"  {s.name:<28} {s.correct:>8} {s.total:>8} {s.questions:>7} {s.accuracy:>9.2%}")
+        print(f"  coverage {r.coverage:.1%} of questions")
+    print(f"word pairs ({Path(pairs).name}): Spearman {p.spearman:.4f}, Pearson {p.pearson:.4f}, "
+          f"{p.pairs} pairs, {p.oov_ratio:.1%} out of vocabulary")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="embeddings", description="Train and explore word embeddings: "
+                                     "similarity is a dot product, and a matrix product does millions of them.")
+    parser.add_argument("--version", action="version", version=f"embeddings {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    t = sub.add_parser("train", help="train vectors (default: the bundled corpus)", epilog=TRAIN_EXAMPLES,
+                       formatter_class=raw, description="Train Word2Vec (skip-gram or CBOW, negative sampling).")
+    t.add_argument("corpus", nargs="*", help="text files (.txt .gz .bz2 .xz) or folders; default: bundled corpus")
+    t.add_argument("--arch", choices=["skipgram", "cbow"])
+    t.add_argument("--dim", type=int, help="vector dimensions (100)")
+    t.add_argument("--window", type=int, help="max context distance (5)")
+    t.add_argument("--negative", type=int, help="noise words per pair (5)")
+    t.add_argument("--min-count", dest="min_count", type=int, help="drop rarer words (5)")
+    t.add_argument("--max-vocab", dest="max_vocab", type=int, help="keep only this many words")
+    t.add_argument("--sample", type=float, help="subsampling threshold (1e-3; 0 disables)")
+    t.add_argument("--epochs", type=int, help="passes over the corpus (5)")
+    t.add_argument("--batch-size", dest="batch_size", type=int, help="text positions per step (8192)")
+    t.add_argument("--lr", type=float, help="starting learning rate (0.025)")
+    t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
+    t.add_argument("--seed", type=int, help="random seed (1)")
+    t.add_argument("--output", default=DEFAULT_OUTPUT, help=f"folder for vectors and checkpoint ({DEFAULT_OUTPUT})")
+    t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    def model_arg(p):
+        p.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_OUTPUT}/)")
+        p.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"],
+                       help="file format (default: by extension)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    s = sub.add_parser("similar", help="nearest neighbours of words", epilog=SIMILAR_EXAMPLES, formatter_class=raw)
+    s.add_argument("words", nargs="+")
+    s.add_argument("--metric", choices=["cosine", "dot"], default="cosine")
+    s.add_argument("--topn", type=int, default=10)
+    model_arg(s)
+    s.set_defaults(func=cmd_similar)
+
+    a = sub.add_parser("analogy", help="solve A - B + C (e.g. king man woman)", epilog=ANALOGY_EXAMPLES,
+                       formatter_class=raw)
+    a.add_argument("terms", nargs="+", help="A B C, or an expression like 'king - man + woman', or a:b::c:?")
+    a.add_argument("--method", choices=["add", "mul"], default="add", help="3CosAdd or 3CosMul (add)")
+    a.add_argument("--topn", type=int, default=10)
+    model_arg(a)
+    a.set_defaults(func=cmd_analogy)
+
+    e = sub.add_parser("evaluate", help="analogy accuracy and word-pair correlation", epilog=EVALUATE_EXAMPLES,
+                       formatter_class=raw)
+    e.add_argument("--analogies", help="questions file (default: bundled questions-words.txt)")
+    e.add_argument("--pairs", help="word-pair similarity file (default: bundled wordsim353.tsv)")
+    e.add_argument("--method", choices=["add", "mul", "both"], default="add")
+    e.add_argument("--restrict-vocab", dest="restrict_vocab", type=int, default=300_000,
+                   help="only the N most frequent words count (300000, as gensim)")
+    model_arg(e)
+    e.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except EmbeddingsError as e:
+        if args.debug:
+            raise
+        print(f"embeddings: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("embeddings: interrupted", file=sys.stderr)
+        return 130

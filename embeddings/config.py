@@ -1,0 +1,55 @@
+"""Training hyperparameters: one dataclass, a default and a one-line reason per field."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+ARCHS = ("skipgram", "cbow")
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "skipgram"        # "skipgram" (predict context from word) or "cbow" (word from context)
+    dim: int = 100                # embedding dimension D
+    window: int = 5               # max context distance; each position draws its own from 1..window
+    negative: int = 5             # K: noise words per (word, context) pair, as in word2vec's -negative
+    ns_exponent: float = 0.75     # noise distribution is count ** ns_exponent (Mikolov et al. 2013)
+    sample: float = 1e-3          # subsampling threshold t: frequent words are dropped (0 disables)
+    min_count: int = 5            # words seen fewer times are left out of the vocabulary
+    max_vocab: int | None = None  # keep at most this many most frequent words (None: no cap)
+    epochs: int = 5               # passes over the corpus
+    batch_size: int = 8192        # positions of running text per step (each has up to 2*window pairs)
+    shared_negatives: int = 32    # N: noise words drawn per group of inputs, weighted K/N (batched GEMM)
+    group_size: int = 32          # consecutive input positions that share one group's N noise words
+    lr: float = 0.025             # starting learning rate; decays linearly to lr * min_lr_ratio
+    min_lr_ratio: float = 1e-4    # word2vec's floor: alpha never falls below starting_alpha * 1e-4
+    device: str = "auto"          # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1", ...
+    seed: int = 1                 # seeds init, subsampling, windows and noise: same seed, same vectors (CPU)
+    chunk_tokens: int = 1 << 21   # corpus tokens moved to the device at a time (bounds memory)
+
+    def validate(self) -> "TrainConfig":
+        """Raise ValueError naming the first invalid field."""
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        for name in ("dim", "window", "negative", "epochs", "batch_size", "shared_negatives", "group_size",
+                     "min_count", "chunk_tokens"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if self.max_vocab is not None and self.max_vocab < 1:
+            raise ValueError(f"max_vocab must be a positive integer, not {self.max_vocab!r}")
+        for name in ("sample", "lr", "ns_exponent", "min_lr_ratio"):
+            value = getattr(self, name)
+            if not value >= 0 or value == float("inf"):  # also rejects NaN
+                raise ValueError(f"{name} must be a non-negative number, not {value!r}")
+        if self.lr == 0:
+            raise ValueError("lr must be positive, not 0")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

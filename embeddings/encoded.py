@@ -1,0 +1,120 @@
+"""Tokenize a corpus once into a flat on-disk array of word ids, so epochs never re-tokenize.
+
+One pass over the text counts words and writes every token's provisional id (in order of first
+appearance) to a temporary int32 file, with SENTENCE_END after each line. The vocabulary is then
+built from the counts, and each epoch streams the file back in fixed-size chunks, mapping
+provisional ids to vocabulary ids (or dropping them). Memory is bounded by the vocabulary and the
+chunk size, never by the corpus.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .corpus import corpus_files, open_text
+from .errors import EmbeddingsError
+from .vocab import Vocab
+
+SENTENCE_END = -1  # marks a line break in the id stream
+DROPPED = -2       # a word below min_count (removed before windows are drawn, as in word2vec)
+_TOKEN_OR_NEWLINE = re.compile(r"[^\W_]+|\n")  # corpus.TOKEN_RE, plus line breaks
+_READ_CHARS = 1 << 22
+
+
+class CorpusError(EmbeddingsError, ValueError):
+    """The corpus cannot be trained on (missing, empty, no word frequent enough...)."""
+
+
+class EncodedCorpus:
+    """A corpus read once: vocabulary plus a temporary file of token ids."""
+
+    def __init__(self, paths: Iterable[str | os.PathLike] | None = None, min_count: int = 5,
+                 max_vocab: int | None = None, tmpdir: str | None = None):
+        self.files = corpus_files(paths)
+        for f in self.files:
+            if not f.exists():
+                raise CorpusError(f"corpus file not found: {f}")
+        fd, name = tempfile.mkstemp(prefix="embeddings-ids-", suffix=".i32", dir=tmpdir)
+        self._path = Path(name)
+        with os.fdopen(fd, "wb") as out:
+            words, counts, self.raw_tokens = self._scan(out)
+        self.n_ids = self._path.stat().st_size // 4
+        if self.raw_tokens == 0:
+            self.close()
+            raise CorpusError(f"corpus has no words: {', '.join(map(str, self.files)) or '(no files)'}")
+        self.vocab = Vocab.from_counts(words, counts, min_count, max_vocab)
+        if len(self.vocab) == 0:
+            self.close()
+            raise CorpusError(f"no word occurs at least min_count={min_count} times "
+                              f"(the corpus has {self.raw_tokens} tokens, {len(words)} distinct)")
+        remap = np.full(len(words) + 1, DROPPED, dtype=np.int64)
+        remap[[1 + i for i in map({w: i for i, w in enumerate(words)}.__getitem__, self.vocab.words)]] = \
+            np.arange(len(self.vocab))
+        remap[0] = SENTENCE_END
+        self._remap = remap
+
+    def _scan(self, out) -> tuple[list[str], np.ndarray, int]:
+        index: defaultdict[str, int] = defaultdict()
+        index.default_factory = index.__len__  # a new word gets the next id
+        index["\n"] = 0
+        counts = np.zeros(0, dtype=np.int64)
+        raw = 0
+        for path in self.files:
+            with open_text(path) as f:
+                tail = ""
+                while True:
+                    block = f.read(_READ_CHARS)
+                    text = tail + block
+                    if block:  # keep a partial last token for the next block
+                        cut = max(text.rfind("\n"), text.rfind(" "))
+                        text, tail = (text[:cut + 1], text[cut + 1:]) if cut >= 0 else ("", text)
+                    ids = np.fromiter(map(index.__getitem__, _TOKEN_OR_NEWLINE.findall(text.lower())),
+                                      dtype=np.int32)
+                    if not block:
+                        ids = np.append(ids, 0)  # every file ends a sentence
+                    if len(counts) < len(index):
+                        counts = np.concatenate([counts, np.zeros(len(index) - len(counts), np.int64)])
+                    counts += np.bincount(ids, minlength=len(counts))
+                    ids.tofile(out)
+                    if not block:
+                        break
+        raw = int(counts[1:].sum())
+        words = list(index)[1:]
+        return words, counts[1:], raw
+
+    def chunks(self, size: int) -> Iterator[np.ndarray]:
+        """Yield int64 arrays of vocabulary ids and SENTENCE_END, cut at sentence ends."""
+        data = np.memmap(self._path, dtype=np.int32, mode="r")
+        start = 0
+        while start < self.n_ids:
+            stop = min(start + size, self.n_ids)
+            ids = self._remap[np.asarray(data[start:stop]) ]
+            if stop < self.n_ids:  # end the chunk at its last sentence end, if it has one
+                ends = np.flatnonzero(ids == SENTENCE_END)
+                if len(ends) and ends[-1] > 0:
+                    ids = ids[:ends[-1] + 1]
+                    stop = start + ends[-1] + 1
+            yield ids[ids != DROPPED]
+            start = stop
+        del data
+
+    def close(self) -> None:
+        path = getattr(self, "_path", None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "EncodedCorpus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        self.close()

@@ -1,0 +1,279 @@
+"""Vector and checkpoint files: word2vec text and binary, GloVe text, and our .npz checkpoint.
+
+Every writer goes through a temporary file renamed into place, so an interrupted write never leaves
+a half-written file that looks whole. Every reader validates what it reads (header against body,
+finite values, sane sizes) and raises FormatError naming the file; nothing here unpickles, so
+loading a file never runs code from it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import json
+import lzma
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+
+from .errors import FormatError
+from .vectors import WordVectors
+
+CHECKPOINT_FORMAT = "embeddings-checkpoint"
+CHECKPOINT_VERSION = 1
+MAX_DIM = 1 << 16  # a header claiming more dimensions than this is not a vectors file
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file beside path; on success rename it over path, on error delete it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _open_read(path: Path) -> IO[bytes]:
+    if not path.exists():
+        raise FormatError(f"{path}: no such file")
+    if path.is_dir():
+        raise FormatError(f"{path}: is a folder, not a vectors file")
+    return _OPENERS.get(path.suffix, open)(path, "rb")
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """'checkpoint' (.npz), 'binary' (.bin) or 'text' (anything else; GloVe is found by content)."""
+    name = Path(path).name.lower()
+    for suffix in _OPENERS:
+        name = name.removesuffix(suffix)
+    if name.endswith(".npz"):
+        return "checkpoint"
+    return "binary" if name.endswith(".bin") else "text"
+
+
+# --- word2vec / GloVe ----------------------------------------------------------------------------
+
+def save_vectors(wv: WordVectors, path: str | os.PathLike, format: str | None = None) -> None:
+    """Write word2vec text ('text'), word2vec binary ('binary') or GloVe text ('glove')."""
+    format = format or detect_format(path)
+    path = Path(path)
+    if format == "checkpoint":
+        raise FormatError(f"{path}: checkpoints are written by training, not from vectors alone")
+    if format not in ("text", "binary", "glove"):
+        raise FormatError(f"unknown vectors format {format!r} (text, binary or glove)")
+    for word in wv.index_to_word:
+        if not word or any(c.isspace() for c in word):
+            raise FormatError(f"{path}: word {word!r} cannot be written (empty or has whitespace)")
+    with atomic_write(path, "wb") as raw:
+        f = _OPENERS[path.suffix](raw, "wb") if path.suffix in _OPENERS else raw
+        if format != "glove":
+            f.write(f"{len(wv)} {wv.dim}\n".encode())
+        vectors = wv.vectors.astype("<f4")
+        for word, row in zip(wv.index_to_word, vectors):
+            if format == "binary":  # word2vec.c layout: word, space, D little-endian floats, newline
+                f.write(word.encode() + b" " + row.tobytes() + b"\n")
+            else:
+                f.write((word + " " + " ".join(["%.9g" % x for x in row.tolist()]) + "\n").encode())
+        if f is not raw:
+            f.close()
+
+
+def load_vectors(path: str | os.PathLike, format: str | None = None) -> WordVectors:
+    """Load word2vec text or binary, GloVe text (no header), or a checkpoint's input vectors."""
+    path = Path(path)
+    format = format or detect_format(path)
+    if format == "checkpoint":
+        return load_checkpoint(path).vectors
+    if format == "binary":
+        return _load_binary(path)
+    if format in ("text", "glove"):
+        return _load_text(path, glove=format == "glove")
+    raise FormatError(f"unknown vectors format {format!r} (text, binary, glove or checkpoint)")
+
+
+def _header(path: Path, line: bytes) -> tuple[int, int]:
+    parts = line.split()
+    try:
+        count, dim = int(parts[0]), int(parts[1])
+        if len(parts) != 2:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise FormatError(f"{path}: first line should be '<words> <dimensions>', got {line[:60]!r}") from None
+    if count < 0 or not 0 < dim <= MAX_DIM:
+        raise FormatError(f"{path}: header claims {count} words of {dim} dimensions")
+    return count, dim
+
+
+def _check(path: Path, words: list[str], rows: np.ndarray, claimed: int | None) -> WordVectors:
+    if claimed is not None and len(words) != claimed:
+        raise FormatError(f"{path}: header says {claimed} words but the file holds {len(words)}")
+    if not len(words):
+        raise FormatError(f"{path}: holds no vectors")
+    bad = ~np.isfinite(rows).all(axis=1)
+    if bad.any():
+        raise FormatError(f"{path}: vector of {words[int(np.argmax(bad))]!r} has NaN or infinite values")
+    if len(set(words)) != len(words):
+        raise FormatError(f"{path}: a word appears twice")
+    return WordVectors(words, rows)
+
+
+def _decode(path: Path, raw: bytes, where: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: entry {where}: word is not valid UTF-8") from None
+
+
+def _load_text(path: Path, glove: bool = False) -> WordVectors:
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    claimed = dim = None
+    with _open_read(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            if lineno == 1 and not glove and len(line.split()) == 2:
+                claimed, dim = _header(path, line)
+                continue
+            parts = line.rstrip(b"\r\n").split(b" ")
+            if parts and parts[-1] == b"":
+                parts.pop()
+            if dim is None:
+                dim = len(parts) - 1
+                if not 0 < dim <= MAX_DIM:
+                    raise FormatError(f"{path}: line {lineno} is not '<word> <numbers...>'")
+            if len(parts) != dim + 1:
+                raise FormatError(f"{path}: line {lineno} has {len(parts) - 1} numbers, expected {dim}")
+            try:
+                rows.append(np.array(parts[1:], dtype=np.float32))
+            except ValueError:
+                raise FormatError(f"{path}: line {lineno} holds something that is not a number") from None
+            words.append(_decode(path, parts[0], lineno))
+            if claimed is not None and len(words) > claimed:
+                raise FormatError(f"{path}: header says {claimed} words but the file holds more")
+    if dim is None:
+        raise FormatError(f"{path}: holds no vectors")
+    return _check(path, words, np.array(rows, dtype=np.float32).reshape(len(rows), dim), claimed)
+
+
+def _load_binary(path: Path) -> WordVectors:
+    with _open_read(path) as f:
+        claimed, dim = _header(path, f.readline())
+        size = dim * 4
+        words: list[str] = []
+        chunks: list[bytes] = []
+        while True:
+            word = bytearray()
+            while True:
+                c = f.read(1)
+                if not c or c == b" ":
+                    break
+                if c != b"\n" or word:  # word2vec.c puts a newline after each vector
+                    word += c
+                if len(word) > 10_000:
+                    raise FormatError(f"{path}: entry {len(words) + 1}: no vector after 10,000 bytes of word")
+            if not c and not word:
+                break
+            data = f.read(size)
+            if not c or len(data) < size:
+                raise FormatError(f"{path}: truncated: entry {len(words) + 1} of {claimed} is incomplete")
+            words.append(_decode(path, bytes(word), len(words) + 1))
+            chunks.append(data)
+            if len(words) > claimed:
+                raise FormatError(f"{path}: header says {claimed} words but the file holds more")
+    rows = np.frombuffer(b"".join(chunks), dtype="<f4").reshape(len(words), dim).astype(np.float32)
+    return _check(path, words, rows, claimed)
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+class Checkpoint:
+    """What training saves: vocabulary with counts, config, both embedding matrices, loop state."""
+
+    def __init__(self, words, counts, in_vectors, out_vectors, config: dict, state: dict,
+                 rng_state: np.ndarray | None = None):
+        self.words, self.counts = list(words), np.asarray(counts, dtype=np.int64)
+        self.in_vectors = np.asarray(in_vectors, dtype=np.float32)
+        self.out_vectors = np.asarray(out_vectors, dtype=np.float32)
+        self.config, self.state = dict(config), dict(state)
+        self.rng_state = None if rng_state is None else np.asarray(rng_state, dtype=np.uint8)
+
+    @property
+    def vectors(self) -> WordVectors:
+        return WordVectors(self.words, self.in_vectors, self.counts)
+
+
+def _text_array(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def save_checkpoint(ck: Checkpoint, path: str | os.PathLike) -> None:
+    arrays = {
+        "format": _text_array(CHECKPOINT_FORMAT),
+        "version": np.array(CHECKPOINT_VERSION, dtype=np.int64),
+        "words": _text_array("\n".join(ck.words)),
+        "counts": ck.counts, "in_vectors": ck.in_vectors, "out_vectors": ck.out_vectors,
+        "config": _text_array(json.dumps(ck.config)), "state": _text_array(json.dumps(ck.state)),
+    }
+    if ck.rng_state is not None:
+        arrays["rng_state"] = ck.rng_state
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Load a checkpoint with allow_pickle=False: a file holding pickled objects is refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise FormatError(f"{path}: not a checkpoint (a bare .npy array)")
+            data = {k: z[k] for k in z.files}
+    except FormatError:
+        raise
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise FormatError(f"{path}: refused: the file holds pickled data, which could run code") from None
+        raise FormatError(f"{path}: not a checkpoint ({e})") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise FormatError(f"{path}: not a readable checkpoint ({e})") from None
+    try:
+        fmt = bytes(data["format"]).decode()
+        version = int(data["version"])
+    except (KeyError, UnicodeDecodeError, TypeError, ValueError):
+        raise FormatError(f"{path}: not an embeddings checkpoint") from None
+    if fmt != CHECKPOINT_FORMAT:
+        raise FormatError(f"{path}: not an embeddings checkpoint")
+    if version != CHECKPOINT_VERSION:
+        raise FormatError(f"{path}: checkpoint version {version}, this program reads version "
+                          f"{CHECKPOINT_VERSION}; retrain or use a matching version of embeddings")
+    try:
+        words = bytes(data["words"]).decode("utf-8").split("\n")
+        ck = Checkpoint(words, data["counts"], data["in_vectors"], data["out_vectors"],
+                        json.loads(bytes(data["config"]).decode()), json.loads(bytes(data["state"]).decode()),
+                        data.get("rng_state"))
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FormatError(f"{path}: damaged checkpoint ({e})") from None
+    n = len(ck.words)
+    if ck.counts.shape != (n,) or ck.in_vectors.shape[0] != n or ck.out_vectors.shape != ck.in_vectors.shape:
+        raise FormatError(f"{path}: damaged checkpoint (array sizes disagree)")
+    if not np.isfinite(ck.in_vectors).all():
+        raise FormatError(f"{path}: damaged checkpoint (vectors hold NaN or infinite values)")
+    return ck

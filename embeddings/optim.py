@@ -1,0 +1,36 @@
+"""Sparse SGD for embedding rows, with each row's batch gradient capped at a few lookups' worth.
+
+word2vec applies one small SGD step per (word, context) pair, in order, so a frequent word's vector
+moves, then its next gradient sees the move. A batch computes all of its gradients from the same
+stale vectors; summing them would hand "the" a step hundreds of times word2vec's and diverge.
+So a row looked up n times in a batch steps by lr * (sum of its n gradients) * min(1, cap / n):
+rows seen at most `cap` times get exactly word2vec's summed step, frequent rows an averaged one.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class RowCappedSGD(torch.optim.Optimizer):
+    """Plain SGD on sparse embedding gradients; see the module docstring for `cap`."""
+
+    def __init__(self, params, lr: float, cap: float = 8.0):
+        super().__init__(params, {"lr": lr, "cap": cap})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if not g.is_sparse:
+                    p.add_(g, alpha=-group["lr"])
+                    continue
+                rows, values = g._indices()[0], g._values()                   # (n,), (n, D)
+                uniq, inverse, counts = torch.unique(rows, return_inverse=True, return_counts=True)
+                summed = torch.zeros(len(uniq), values.shape[1], dtype=values.dtype, device=values.device)
+                summed.index_add_(0, inverse, values)                          # (u, D)
+                scale = (group["cap"] / counts.to(values.dtype)).clamp_(max=1.0) * -group["lr"]
+                p.index_add_(0, uniq, summed * scale[:, None])

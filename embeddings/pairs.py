@@ -1,0 +1,99 @@
+"""Turn a chunk of word ids into training batches on the device: subsampling, dynamic windows, noise.
+
+A batch is a contiguous span of (subsampled) running text, not a list of pairs: ``tokens`` holds
+M centre positions plus ``window`` positions of context on each side, and ``mask[i, k]`` says
+whether the word at offset ``OFFSETS[k]`` from centre i is in its window. Every (centre, context)
+pair of word2vec is one True in the mask, so the model can score all of them with shifted views of
+one gathered (M + 2W, D) matrix instead of gathering a row per pair. Everything here is vectorised
+torch on the chunk's device: no Python loop over tokens, no host round-trip per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .encoded import SENTENCE_END
+
+
+def window_offsets(window: int) -> list[int]:
+    """Context offsets -W..-1, 1..W, in the column order of a batch's mask."""
+    return [d for d in range(-window, window + 1) if d != 0]
+
+
+def window_mask(sentence: torch.Tensor, reach: torch.Tensor, window: int) -> torch.Tensor:
+    """(L, 2W) bool: position i + OFFSETS[k] is within reach[i] of i and in the same sentence."""
+    L, W = len(sentence), window
+    edge = torch.full((W,), -1, dtype=sentence.dtype, device=sentence.device)
+    sent_p = torch.cat([edge, sentence, edge - 1])  # padding never matches a real sentence
+    cols = [(sent_p[W + d: W + d + L] == sentence) & (reach >= abs(d)) for d in window_offsets(W)]
+    return torch.stack(cols, 1)
+
+
+def mask_to_pairs(tokens: torch.Tensor, mask: torch.Tensor, window: int) -> list[tuple[int, int]]:
+    """The (centre, context) word pairs a batch stands for, in text order (for tests and teaching)."""
+    pairs = []
+    for i, row in enumerate(mask.tolist()):
+        for k, d in enumerate(window_offsets(window)):
+            if row[k]:
+                pairs.append((int(tokens[window + i]), int(tokens[window + i + d])))
+    return pairs
+
+
+@dataclass
+class Batch:
+    tokens: torch.Tensor     # (M + 2W,) int64 word ids of the centres and their context
+    mask: torch.Tensor       # (M, 2W) bool: is tokens[W + i + d_k] in centre i's window
+    negatives: torch.Tensor  # (G, N) int64 noise words; consecutive input rows share a group's N
+    words: float             # corpus words (before subsampling) this batch stands for
+
+    def as_kwargs(self) -> dict:
+        return {"tokens": self.tokens, "mask": self.mask, "negatives": self.negatives}
+
+
+class BatchMaker:
+    """Draws subsampling, windows and noise words with one seeded generator."""
+
+    def __init__(self, keep_prob: np.ndarray, noise: np.ndarray, window: int, batch_size: int,
+                 shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator):
+        self.keep_prob = torch.as_tensor(keep_prob, dtype=torch.float32, device=device)  # (V,)
+        cdf = torch.as_tensor(np.cumsum(noise), dtype=torch.float64, device=device)
+        self.noise_cdf = (cdf / cdf[-1]).float()                                          # (V,)
+        self.window, self.batch_size, self.shared = window, batch_size, shared_negatives
+        self.group_size = group_size
+        self.device, self.gen = device, generator
+
+    def subsample(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Drop sentence marks and frequent words; return (words, sentence number, words before)."""
+        is_end = ids == SENTENCE_END
+        sentence = torch.cumsum(is_end, 0)[~is_end]  # (L0,) sentence number of each word
+        ids = ids[~is_end]                           # (L0,)
+        keep = torch.rand(len(ids), generator=self.gen, device=self.device) < self.keep_prob[ids]
+        return ids[keep], sentence[keep], len(ids)
+
+    def noise(self, n: int) -> torch.Tensor:
+        """n words from the noise distribution (inverse CDF, exact for any vocabulary size)."""
+        u = torch.rand(n, generator=self.gen, device=self.device)
+        return torch.searchsorted(self.noise_cdf, u).clamp_(max=len(self.noise_cdf) - 1)
+
+    def batches(self, chunk: np.ndarray) -> Iterator[Batch]:
+        """Yield the batches of one chunk of ids (a numpy array with SENTENCE_END marks)."""
+        W, M = self.window, self.batch_size
+        ids = torch.as_tensor(chunk, device=self.device)
+        ids, sentence, n_words = self.subsample(ids)
+        L = len(ids)
+        if L == 0:
+            return
+        # word2vec's dynamic window: centre i sees contexts up to b_i away, b_i ~ U{1..W}
+        reach = torch.randint(1, W + 1, (L,), generator=self.gen, device=self.device)  # (L,)
+        pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
+        ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
+        mask = window_mask(sentence, reach, W)                                         # (L, 2W)
+        for s in range(0, L, M):
+            e = min(L, s + M)
+            groups = -(-(e - s + 2 * W) // self.group_size)
+            negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
+            yield Batch(ids_p[s: e + 2 * W], mask[s:e], negatives, n_words * (e - s) / L)

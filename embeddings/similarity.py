@@ -1,0 +1,290 @@
+"""Similarity as dot products: scores, neighbours, analogies and benchmark evaluation.
+
+Every query here is a matrix product: a (Q, D) block of query vectors times the (D, V) vocabulary
+gives Q x V scores at once, the same "scaling dot products" that trains the vectors.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import EmbeddingsError, FormatError
+from .vectors import WordVectors
+
+METRICS = ("cosine", "dot")
+COSMUL_EPSILON = 1e-6  # Levy & Goldberg (2014): keeps 3CosMul's division finite
+_QUERY_BLOCK = 1024    # analogy questions scored per matrix product (bounds memory at Q x V floats)
+
+
+def _vec(wv: WordVectors, x) -> np.ndarray:
+    return wv[x] if isinstance(x, str) else np.asarray(x, dtype=np.float32)
+
+
+def dot(wv: WordVectors, a, b) -> float:
+    """a . b for words or vectors."""
+    return float(_vec(wv, a) @ _vec(wv, b))
+
+
+def cosine(wv: WordVectors, a, b) -> float:
+    """a . b / (|a| |b|): the dot product of directions, blind to length (0 for a zero vector)."""
+    x, y = _vec(wv, a), _vec(wv, b)
+    n = float(np.linalg.norm(x) * np.linalg.norm(y))
+    return float(x @ y) / n if n > 0 else 0.0
+
+
+def euclidean(wv: WordVectors, a, b) -> float:
+    return float(np.linalg.norm(_vec(wv, a) - _vec(wv, b)))
+
+
+def _terms(words) -> list:
+    if words is None:
+        return []
+    if isinstance(words, (str, np.ndarray)):
+        return [words]
+    return list(words)
+
+
+def _query(wv: WordVectors, positive, negative, metric: str) -> tuple[np.ndarray, set[int]]:
+    """gensim's query: mean of the (unit, for cosine) vectors, +1 for positive, -1 for negative."""
+    if metric not in METRICS:
+        raise EmbeddingsError(f"unknown metric {metric!r} (cosine or dot)")
+    pos, neg = _terms(positive), _terms(negative)
+    if not pos and not neg:
+        raise EmbeddingsError("give at least one word or vector to compare with")
+    table = wv.unit if metric == "cosine" else wv.vectors
+    vecs, exclude = [], set()
+    for sign, items in ((1.0, pos), (-1.0, neg)):
+        for item in items:
+            if isinstance(item, str):
+                i = wv.index(item)
+                exclude.add(i)
+                vecs.append(sign * table[i])
+            else:
+                v = np.asarray(item, dtype=np.float32)
+                if v.shape != (wv.dim,):
+                    raise EmbeddingsError(f"a query vector has shape {v.shape}, the vectors have ({wv.dim},)")
+                if metric == "cosine":
+                    v = v / max(float(np.linalg.norm(v)), 1e-12)
+                vecs.append(sign * v)
+    q = np.mean(vecs, axis=0)
+    if metric == "cosine":
+        q = q / max(float(np.linalg.norm(q)), 1e-12)
+    return q.astype(np.float32), exclude
+
+
+def _top(scores: np.ndarray, exclude: Iterable[int], topn: int) -> list[int]:
+    scores = scores.copy()
+    scores[list(exclude)] = -np.inf
+    topn = min(topn, int(np.isfinite(scores).sum()))
+    if topn <= 0:
+        return []
+    best = np.argpartition(-scores, topn - 1)[:topn]
+    return best[np.lexsort((best, -scores[best]))].tolist()  # by score, ties by frequency rank
+
+
+def most_similar(wv: WordVectors, positive=None, negative=None, topn: int = 10, metric: str = "cosine",
+                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    """Words nearest to mean(positive) - mean(negative), query words left out (as gensim)."""
+    q, exclude = _query(wv, positive, negative, metric)
+    table = (wv.unit if metric == "cosine" else wv.vectors)[:restrict_vocab]
+    scores = table @ q                                   # (V,) one matrix-vector product
+    return [(wv.index_to_word[i], float(scores[i])) for i in _top(scores, exclude, topn)]
+
+
+def most_similar_many(wv: WordVectors, words: Sequence[str], topn: int = 10, metric: str = "cosine",
+                      restrict_vocab: int | None = None) -> dict[str, list[tuple[str, float]]]:
+    """Neighbours of many words with one (Q, D) @ (D, V) matrix product."""
+    if metric not in METRICS:
+        raise EmbeddingsError(f"unknown metric {metric!r} (cosine or dot)")
+    idx = [wv.index(w) for w in words]
+    table = (wv.unit if metric == "cosine" else wv.vectors)
+    scores = table[idx] @ table[:restrict_vocab].T       # (Q, V) all scores at once
+    return {w: [(wv.index_to_word[j], float(s[j])) for j in _top(s, [i] if i < s.shape[0] else [], topn)]
+            for w, i, s in zip(words, idx, scores)}
+
+
+def doesnt_match(wv: WordVectors, words: Sequence[str]) -> str:
+    """The word furthest (by cosine) from the mean of the others' directions, as gensim."""
+    words = list(words)
+    if len(words) < 2:
+        raise EmbeddingsError("doesnt_match needs at least two words")
+    unit = wv.unit[[wv.index(w) for w in words]]         # (n, D)
+    mean = unit.mean(0)
+    mean /= max(float(np.linalg.norm(mean)), 1e-12)
+    return words[int(np.argmin(unit @ mean))]
+
+
+def analogy(wv: WordVectors, a: str, b: str, c: str, topn: int = 10, method: str = "add",
+            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    """a : b :: c : ?  (that is, b - a + c; "king - man + woman" is analogy("man", "king", "woman")).
+
+    method "add" is 3CosAdd (cos(x, b) - cos(x, a) + cos(x, c)); "mul" is 3CosMul (Levy & Goldberg
+    2014): cos'(x, b) cos'(x, c) / (cos'(x, a) + 1e-6) with cos' = (1 + cos) / 2.
+    """
+    if method == "add":
+        return most_similar(wv, [b, c], [a], topn, "cosine", restrict_vocab)
+    if method == "mul":
+        return most_similar_cosmul(wv, [b, c], [a], topn, restrict_vocab)
+    raise EmbeddingsError(f"unknown analogy method {method!r} (add or mul)")
+
+
+def most_similar_cosmul(wv: WordVectors, positive=None, negative=None, topn: int = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    """3CosMul: product of shifted cosines to positive words over those to negative ones."""
+    pos, neg = _terms(positive), _terms(negative)
+    if not pos:
+        raise EmbeddingsError("3CosMul needs at least one positive word")
+    idx = [wv.index(w) for w in pos + neg]
+    unit = wv.unit[:restrict_vocab]
+    sims = (1.0 + unit @ wv.unit[idx].T) / 2.0           # (V, P+N) one matrix product
+    scores = sims[:, :len(pos)].prod(1) / (sims[:, len(pos):].prod(1) + COSMUL_EPSILON)
+    return [(wv.index_to_word[i], float(scores[i])) for i in _top(scores, idx, topn)]
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+@dataclass
+class SectionResult:
+    name: str
+    correct: int
+    total: int      # questions whose four words are all in the (restricted) vocabulary
+    questions: int  # questions in the file's section
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+@dataclass
+class AnalogyResult:
+    sections: list[SectionResult]
+    method: str
+    semantic: SectionResult = field(init=False)
+    syntactic: SectionResult = field(init=False)
+    overall: SectionResult = field(init=False)
+
+    def __post_init__(self):
+        def total(name, parts):
+            return SectionResult(name, sum(s.correct for s in parts), sum(s.total for s in parts),
+                                 sum(s.questions for s in parts))
+        self.semantic = total("semantic", [s for s in self.sections if not s.name.startswith("gram")])
+        self.syntactic = total("syntactic", [s for s in self.sections if s.name.startswith("gram")])
+        self.overall = total("total", self.sections)
+
+    @property
+    def accuracy(self) -> float:
+        return self.overall.accuracy
+
+    @property
+    def coverage(self) -> float:
+        return self.overall.total / self.overall.questions if self.overall.questions else 0.0
+
+
+def read_analogies(path: str | os.PathLike) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    """Sections of an analogy file: ': name' lines, then 'a b c d' lines (lowercased)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(f"{path}: no such analogy file")
+    sections: list[tuple[str, list]] = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            if line.startswith(":"):
+                sections.append((line[1:].strip(), []))
+                continue
+            words = line.lower().split()
+            if len(words) != 4:
+                raise FormatError(f"{path}: line {lineno}: expected 4 words, got {len(words)}")
+            if not sections:
+                sections.append(("questions", []))
+            sections[-1][1].append(tuple(words))
+    if not sections:
+        raise FormatError(f"{path}: holds no analogy questions")
+    return sections
+
+
+def evaluate_analogies(wv: WordVectors, path: str | os.PathLike, method: str = "add",
+                       restrict_vocab: int = 300_000) -> AnalogyResult:
+    """Accuracy on an analogy file (questions-words.txt format) with gensim's rules.
+
+    A question counts only if all four words are among the first restrict_vocab words; it is
+    right if the best word for b - a + c, leaving out a, b and c, is d. Questions are scored in
+    blocks: (Q, D) @ (D, V) per block for 3CosAdd, three such products for 3CosMul.
+    """
+    if method not in ("add", "mul"):
+        raise EmbeddingsError(f"unknown analogy method {method!r} (add or mul)")
+    unit = wv.unit[:restrict_vocab]
+    index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
+    results = []
+    for name, questions in read_analogies(path):
+        q = np.array([[index[w] for w in qu] for qu in questions if all(w in index for w in qu)],
+                     dtype=np.int64).reshape(-1, 4)
+        correct = 0
+        for s in range(0, len(q), _QUERY_BLOCK):
+            block = q[s: s + _QUERY_BLOCK]
+            a, b, c = unit[block[:, 0]], unit[block[:, 1]], unit[block[:, 2]]   # (Q, D) each
+            if method == "add":
+                scores = (b - a + c) @ unit.T                                    # (Q, V)
+            else:
+                sa, sb, sc = ((1.0 + x @ unit.T) / 2.0 for x in (a, b, c))       # (Q, V) each
+                scores = sb * sc / (sa + COSMUL_EPSILON)
+            rows = np.arange(len(block))
+            for j in range(3):
+                scores[rows, block[:, j]] = -np.inf
+            correct += int((scores.argmax(1) == block[:, 3]).sum())
+        results.append(SectionResult(name, correct, len(q), len(questions)))
+    return AnalogyResult(results, method)
+
+
+@dataclass
+class PairsResult:
+    pearson: float
+    spearman: float
+    pairs: int       # pairs scored
+    oov: int         # pairs skipped because a word is missing
+
+    @property
+    def oov_ratio(self) -> float:
+        return self.oov / max(1, self.pairs + self.oov)
+
+
+def read_word_pairs(path: str | os.PathLike) -> list[tuple[str, str, float]]:
+    """'word1<TAB>word2<TAB>score' lines; '#' lines are comments."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(f"{path}: no such word-pairs file")
+    pairs = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.rstrip("\n").split("\t")
+            try:
+                a, b, score = parts[0], parts[1], float(parts[2])
+            except (IndexError, ValueError):
+                raise FormatError(f"{path}: line {lineno}: expected 'word<TAB>word<TAB>score'") from None
+            pairs.append((a.lower(), b.lower(), score))
+    if not pairs:
+        raise FormatError(f"{path}: holds no word pairs")
+    return pairs
+
+
+def evaluate_word_pairs(wv: WordVectors, path: str | os.PathLike, restrict_vocab: int = 300_000) -> PairsResult:
+    """Pearson and Spearman correlation between cosine similarity and human scores."""
+    from scipy import stats
+
+    index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
+    pairs = read_word_pairs(path)
+    known = [(index[a], index[b], s) for a, b, s in pairs if a in index and b in index]
+    if len(known) < 2:
+        raise EmbeddingsError(f"{path}: fewer than two pairs have both words in the vocabulary")
+    ia, ib, human = (np.array(x) for x in zip(*known))
+    model = np.einsum("ij,ij->i", wv.unit[ia], wv.unit[ib])  # row-wise dot products
+    return PairsResult(float(stats.pearsonr(model, human)[0]), float(stats.spearmanr(model, human)[0]),
+                       len(known), len(pairs) - len(known))

@@ -1,0 +1,203 @@
+"""The training loop: corpus -> vocabulary -> batches -> SGD steps -> vectors and a checkpoint.
+
+It knows nothing of the model's inside: it asks the model for a loss, backpropagates, and steps
+the optimizer, with word2vec's linearly decaying learning rate. The device is resolved once.
+Ctrl-C or SIGTERM stops at the next batch boundary and saves a checkpoint to resume from; on the
+CPU a resumed run gives exactly the vectors of an uninterrupted one (same seed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import io
+from .config import TrainConfig
+from .corpus import corpus_files
+from .encoded import CorpusError, EncodedCorpus
+from .errors import EmbeddingsError
+from .model import build_model
+from .optim import RowCappedSGD
+from .pairs import BatchMaker
+from .vectors import WordVectors
+
+ROW_CAP = 4.0  # see optim.py: a row looked up more often per batch gets an averaged step (16 diverged)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' -> cuda if available else cpu; otherwise check the named device exists."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise EmbeddingsError(f"unknown device {name!r} (use auto, cpu, cuda or cuda:N)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise EmbeddingsError(f"device {name!r} asked for, but CUDA is not available here")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise EmbeddingsError(f"device {name!r} asked for, but only {torch.cuda.device_count()} GPU(s) exist")
+    elif device.type != "cpu":
+        raise EmbeddingsError(f"unsupported device {name!r} (use auto, cpu, cuda or cuda:N)")
+    return device
+
+
+@dataclass
+class TrainResult:
+    vectors: WordVectors
+    words: int                 # corpus words trained on (vocabulary words, all epochs, before subsampling)
+    seconds: float             # training time, excluding reading the corpus
+    loss: float                # mean loss per (word, context) pair over the last steps
+    interrupted: bool = False
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / max(self.seconds, 1e-9)
+
+
+class Interrupted(Exception):
+    pass
+
+
+@contextmanager
+def _stop_on_signals(flag: dict):
+    """Turn SIGINT/SIGTERM into a flag the loop checks at batch boundaries."""
+    def handler(signum, frame):
+        flag["signal"] = signum
+    if threading_main():
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+    else:
+        yield
+
+
+def threading_main() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def output_files(output: str | os.PathLike) -> dict[str, Path]:
+    out = Path(output)
+    return {"text": out / "vectors.txt", "binary": out / "vectors.bin", "checkpoint": out / "checkpoint.npz"}
+
+
+def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike] | None = None,
+          output: str | os.PathLike | None = None, progress: bool = True,
+          resume: str | os.PathLike | None = None, stop_after_batches: int | None = None) -> TrainResult:
+    """Train word vectors; write vectors (text, binary) and a checkpoint into `output` if given.
+
+    resume: a checkpoint saved by an interrupted run; its config and corpus are used.
+    stop_after_batches: act as if interrupted after this many batches (for tests).
+    """
+    state = {"epoch": 0, "chunk": 0, "batch": 0, "words_done": 0.0, "complete": False}
+    rng_state = None
+    start_vectors = None
+    if resume is not None:
+        ck = io.load_checkpoint(resume)
+        if ck.state.get("complete"):
+            raise EmbeddingsError(f"{resume}: training already finished; nothing to resume")
+        config = TrainConfig.from_dict(ck.config)
+        corpus = ck.state.get("corpus")
+        state.update({k: ck.state[k] for k in ("epoch", "chunk", "batch", "words_done")})
+        rng_state, start_vectors = ck.rng_state, ck
+    config = (config or TrainConfig()).validate()
+    device = resolve_device(config.device)
+    files = [str(f) for f in corpus_files(corpus)]
+
+    with EncodedCorpus(files, config.min_count, config.max_vocab) as encoded:
+        vocab = encoded.vocab
+        if start_vectors is not None and list(vocab.words) != start_vectors.words:
+            raise EmbeddingsError(f"{resume}: the corpus has changed since the checkpoint was saved")
+        torch.manual_seed(config.seed)
+        model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative).to(device)
+        if start_vectors is not None:
+            with torch.no_grad():
+                model.in_embed.weight.copy_(torch.from_numpy(start_vectors.in_vectors))
+                model.out_embed.weight.copy_(torch.from_numpy(start_vectors.out_vectors))
+        optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=ROW_CAP)
+        gen = torch.Generator(device=device)
+        gen.manual_seed(config.seed)
+        if rng_state is not None:
+            gen.set_state(torch.from_numpy(rng_state.copy()))
+        batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
+                             config.window, config.batch_size, config.shared_negatives,
+                             config.group_size, device, gen)
+        total = config.epochs * vocab.total_words
+        flag: dict = {}
+        done_batches = 0
+        loss_sum = pairs_sum = 0.0
+        recent = []
+        bar = tqdm(total=total, initial=int(state["words_done"]), unit="word", unit_scale=True,
+                   disable=not progress, file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+        started = time.perf_counter()
+        words_at_start = state["words_done"]
+        with _stop_on_signals(flag):
+            try:
+                for epoch in range(state["epoch"], config.epochs):
+                    bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
+                    for ci, chunk in enumerate(encoded.chunks(config.chunk_tokens)):
+                        if epoch == state["epoch"] and ci < state["chunk"]:
+                            continue  # already trained before the interruption
+                        chunk_rng = gen.get_state()
+                        skip = state["batch"] if (epoch, ci) == (state["epoch"], state["chunk"]) else 0
+                        for bi, batch in enumerate(batches.batches(chunk)):
+                            if bi < skip:
+                                continue  # regenerated with the same draws, already trained
+                            if flag or (stop_after_batches is not None and done_batches >= stop_after_batches):
+                                state.update(epoch=epoch, chunk=ci, batch=bi)
+                                raise Interrupted(chunk_rng)
+                            frac = state["words_done"] / total
+                            for group in optimizer.param_groups:
+                                group["lr"] = config.lr * max(config.min_lr_ratio, 1.0 - frac)
+                            loss = model(**batch.as_kwargs())
+                            optimizer.zero_grad(set_to_none=True)
+                            loss.backward()
+                            optimizer.step()
+                            state["words_done"] += batch.words
+                            done_batches += 1
+                            bar.update(int(state["words_done"]) - bar.n)
+                            if done_batches % 50 == 1:  # .item() syncs a GPU: not every step
+                                recent.append((loss.item(), batch.mask.sum().item()))
+                                recent = recent[-20:]
+                                bar.set_postfix(loss=f"{sum(l for l, _ in recent) / max(1, sum(p for _, p in recent)):.3f}")
+                    state.update(chunk=0, batch=0)
+                state.update(epoch=config.epochs, complete=True)
+                interrupted, rng_out = False, gen.get_state()
+            except Interrupted as stop:
+                interrupted, rng_out = True, stop.args[0]
+        bar.close()
+        seconds = time.perf_counter() - started
+        with torch.no_grad():
+            in_vec = model.in_embed.weight.detach().cpu().numpy()
+            out_vec = model.out_embed.weight.detach().cpu().numpy()
+        if recent:
+            loss_sum, pairs_sum = sum(l for l, _ in recent), sum(p for _, p in recent)
+        vectors = WordVectors(vocab.words, in_vec, vocab.counts)
+        result = TrainResult(vectors, int(round(state["words_done"] - words_at_start)), seconds,
+                             loss_sum / max(pairs_sum, 1), interrupted)
+        if output is not None:
+            paths = output_files(output)
+            ck_state = dict(state, corpus=files)
+            io.save_checkpoint(io.Checkpoint(vocab.words, vocab.counts, in_vec, out_vec, config.to_dict(),
+                                             ck_state, rng_out.cpu().numpy()), paths["checkpoint"])
+            result.files["checkpoint"] = paths["checkpoint"]
+            if not interrupted:
+                vectors.save(paths["text"], "text")
+                vectors.save(paths["binary"], "binary")
+                result.files.update(text=paths["text"], binary=paths["binary"])
+        return result

@@ -1,0 +1,115 @@
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from embeddings.model import CBOW, SkipGram
+from embeddings.optim import RowCappedSGD
+from embeddings.pairs import mask_to_pairs, window_mask, window_offsets
+
+
+def _batch(window=2, m=6, vocab=10, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(0, vocab, (m + 2 * window,), generator=g)
+    reach = torch.randint(1, window + 1, (m,), generator=g)
+    sentence = torch.zeros(m, dtype=torch.long)
+    mask = window_mask(sentence, reach, window)
+    negatives = torch.randint(0, vocab, (3, 4), generator=g)  # 3 groups of 4 noise words
+    return tokens, mask, negatives
+
+
+def test_skipgram_loss_matches_pairwise_formula():
+    window, k = 2, 5
+    model = SkipGram(10, 8, window, k)
+    torch.nn.init.normal_(model.out_embed.weight)
+    tokens, mask, negatives = _batch(window)
+    loss = model(tokens, mask, negatives)
+    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
+    rows = -(-len(tokens) // negatives.shape[0])
+    expected = 0.0
+    for i in range(mask.shape[0]):
+        for c, d in enumerate(window_offsets(window)):
+            if mask[i, c]:
+                j = window + i + d                     # the context word predicts the centre
+                h = W_in[tokens[j]]
+                expected += F.softplus(-(h @ W_out[tokens[window + i]]))
+                for n in negatives[j // rows]:         # its group's noise words, weight K/N
+                    expected += k / negatives.shape[1] * F.softplus(h @ W_out[n])
+    assert torch.allclose(loss, expected, rtol=1e-5)
+
+
+def test_cbow_loss_matches_formula():
+    window, k = 2, 5
+    model = CBOW(10, 8, window, k)
+    torch.nn.init.normal_(model.out_embed.weight)
+    tokens, mask, negatives = _batch(window)
+    loss = model(tokens, mask, negatives)
+    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
+    rows = -(-mask.shape[0] // negatives.shape[0])
+    expected = 0.0
+    for i in range(mask.shape[0]):
+        ctx = [W_in[tokens[window + i + d]] for c, d in enumerate(window_offsets(window)) if mask[i, c]]
+        h = torch.stack(ctx).mean(0)
+        expected += F.softplus(-(h @ W_out[tokens[window + i]]))
+        for n in negatives[i // rows]:
+            expected += k / negatives.shape[1] * F.softplus(h @ W_out[n])
+    assert torch.allclose(loss, expected, rtol=1e-5)
+
+
+def test_gradients_are_sparse_rows():
+    model = SkipGram(10, 8, 2, 5)
+    tokens, mask, negatives = _batch()
+    model(tokens, mask, negatives).backward()
+    assert model.in_embed.weight.grad.is_sparse and model.out_embed.weight.grad.is_sparse
+
+
+def test_row_capped_sgd_equals_plain_sgd_below_the_cap():
+    torch.manual_seed(0)
+    a, b = SkipGram(10, 8, 2, 5), SkipGram(10, 8, 2, 5)
+    b.load_state_dict(a.state_dict())
+    dense = torch.nn.Embedding(10, 8)
+    tokens, mask, negatives = _batch()
+    for model in (a, b):
+        model(tokens, mask, negatives).backward()
+    RowCappedSGD(a.parameters(), lr=0.1, cap=1000).step()
+    torch.optim.SGD(b.parameters(), lr=0.1).step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_row_capped_sgd_averages_frequent_rows():
+    w = torch.nn.Parameter(torch.zeros(3, 2))
+    rows = torch.tensor([0, 0, 0, 0, 1])
+    grad = torch.sparse_coo_tensor(rows[None], torch.ones(5, 2), (3, 2))
+    w.grad = grad
+    RowCappedSGD([w], lr=1.0, cap=2).step()
+    # row 0: 4 lookups summed (4) scaled by cap/4 -> step 2; row 1: one lookup, full step
+    assert w.detach().tolist() == [[-2.0, -2.0], [-1.0, -1.0], [0.0, 0.0]]
+
+
+def test_loss_falls_on_a_tiny_corpus():
+    torch.manual_seed(0)
+    from embeddings.pairs import BatchMaker
+    rng = np.random.default_rng(0)
+    # two topics: words 0-4 co-occur, words 5-9 co-occur
+    chunk = np.concatenate([np.append(rng.integers(0, 5, 8) + 5 * (s % 2), -1) for s in range(400)])
+    gen = torch.Generator().manual_seed(0)
+    maker = BatchMaker(np.ones(10), np.ones(10) / 10, 2, 64, 8, 8, torch.device("cpu"), gen)
+    for arch in (SkipGram, CBOW):
+        model = arch(10, 16, 2, 5)
+        opt = RowCappedSGD(model.parameters(), lr=0.05)
+        losses = []
+        for epoch in range(15):
+            total = 0.0
+            for batch in maker.batches(chunk):
+                loss = model(**batch.as_kwargs())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item()
+            losses.append(total)
+        assert losses[-1] < 0.95 * losses[0], arch.__name__
+        unit = F.normalize(model.in_embed.weight.detach(), dim=1)
+        sims = unit @ unit.T
+        same = sims[:5, :5].mean() + sims[5:, 5:].mean()
+        cross = sims[:5, 5:].mean() * 2
+        assert same > cross, arch.__name__

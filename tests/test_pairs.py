@@ -1,0 +1,78 @@
+import numpy as np
+import torch
+
+from embeddings.encoded import SENTENCE_END
+from embeddings.pairs import BatchMaker, mask_to_pairs, window_mask, window_offsets
+
+
+def reference_pairs(ids, sentence, reach):
+    """word2vec's loop, in plain Python: centre i pairs with j when 0 < |i - j| <= reach[i]."""
+    pairs = []
+    for i in range(len(ids)):
+        for j in range(i - reach[i], i + reach[i] + 1):
+            if j != i and 0 <= j < len(ids) and sentence[j] == sentence[i]:
+                pairs.append((ids[i], ids[j]))
+    return sorted(pairs)
+
+
+def test_window_mask_matches_reference():
+    rng = np.random.default_rng(0)
+    for window in (1, 2, 5):
+        ids = rng.integers(0, 50, 40).tolist()
+        sentence = np.sort(rng.integers(0, 4, 40)).tolist()
+        reach = rng.integers(1, window + 1, 40).tolist()
+        mask = window_mask(torch.tensor(sentence), torch.tensor(reach), window)
+        tokens = torch.tensor([0] * window + ids + [0] * window)
+        assert sorted(mask_to_pairs(tokens, mask, window)) == reference_pairs(ids, sentence, reach)
+
+
+def test_dynamic_window_shrinks():
+    ids = list(range(11))
+    mask = window_mask(torch.zeros(11, dtype=torch.long), torch.tensor([1] * 5 + [3] + [1] * 5), 3)
+    tokens = torch.tensor([0] * 3 + ids + [0] * 3)
+    pairs = mask_to_pairs(tokens, mask, 3)
+    assert sorted(c for w, c in pairs if w == 5) == [2, 3, 4, 6, 7, 8]   # reach 3
+    assert sorted(c for w, c in pairs if w == 4) == [3, 5]               # reach 1
+    assert window_offsets(2) == [-2, -1, 1, 2]
+
+
+def _maker(vocab_size=20, window=2, batch_size=7, keep=None, seed=0):
+    keep = np.ones(vocab_size) if keep is None else keep
+    gen = torch.Generator().manual_seed(seed)
+    return BatchMaker(keep, np.ones(vocab_size) / vocab_size, window, batch_size, 4, 3, torch.device("cpu"), gen)
+
+
+def test_batches_cover_every_pair_once_and_never_cross_lines():
+    window = 2
+    text = [[1, 2, 3, 4, 5, 6], [7, 8, 9], [10, 11, 12, 13, 14, 15, 16, 17]]
+    chunk = np.array(sum([s + [SENTENCE_END] for s in text], []))
+    maker = _maker(window=window)
+    gen_copy = torch.Generator().manual_seed(0)
+    batches = list(maker.batches(chunk))
+    got = sorted(p for b in batches for p in mask_to_pairs(b.tokens, b.mask, window))
+    # replay the same draws: subsampling keeps everything, then the reach of each position
+    torch.rand(17, generator=gen_copy)
+    reach = torch.randint(1, window + 1, (17,), generator=gen_copy).tolist()
+    ids = sum(text, [])
+    sentence = [0] * 6 + [1] * 3 + [2] * 8
+    assert got == reference_pairs(ids, sentence, reach)
+    assert sum(b.words for b in batches) == 17
+    assert all(b.negatives.shape[1] == 4 and b.negatives.shape[0] * 3 >= len(b.tokens) for b in batches)
+
+
+def test_subsampling_keeps_words_at_their_probability():
+    keep = np.array([0.1, 0.5, 1.0])
+    maker = _maker(vocab_size=3, keep=keep)
+    ids = torch.tensor([0, 1, 2] * 20000)
+    kept, sentence, before = maker.subsample(ids)
+    assert before == 60000
+    rates = np.bincount(kept.numpy(), minlength=3) / 20000
+    assert np.allclose(rates, keep, atol=0.015)
+
+
+def test_noise_follows_distribution():
+    noise = np.array([0.5, 0.3, 0.2, 0.0])
+    gen = torch.Generator().manual_seed(1)
+    maker = BatchMaker(np.ones(4), noise, 2, 8, 4, 4, torch.device("cpu"), gen)
+    draws = maker.noise(100_000).numpy()
+    assert np.allclose(np.bincount(draws, minlength=4) / 100_000, noise, atol=0.01)
