@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from embeddings.cli import main
+from embeddings.config import TrainConfig
+from embeddings.io import load_checkpoint, load_vectors
+from embeddings.train import train
+
+gensim = pytest.importorskip("gensim")
+
+
+def _small(arch="skipgram", **kw):
+    return TrainConfig(arch=arch, dim=16, epochs=3, min_count=1, batch_size=256, sample=0, seed=3, **kw)
+
+
+def test_cli_train_writes_files_gensim_loads(small_corpus, tmp_path, capsys):
+    out = tmp_path / "model"
+    code = main(["train", str(small_corpus), "--output", str(out), "--epochs", "2", "--dim", "12",
+                 "--min-count", "1", "--quiet"])
+    assert code == 0
+    summary = capsys.readouterr().out
+    assert "trained" in summary and "words/s" in summary and "loss" in summary
+    ours = load_checkpoint(out / "checkpoint.npz").vectors
+    from gensim.models import KeyedVectors
+    for name, binary in (("vectors.txt", False), ("vectors.bin", True)):
+        kv = KeyedVectors.load_word2vec_format(str(out / name), binary=binary)
+        assert kv.index_to_key == list(ours.index_to_word)
+        np.testing.assert_allclose(kv.vectors, ours.vectors, rtol=1e-6, atol=1e-7)
+    ck = load_checkpoint(out / "checkpoint.npz")
+    assert ck.config["dim"] == 12 and ck.state["complete"]
+    assert ck.counts.sum() == 600 * 8 and ck.out_vectors.shape == ck.in_vectors.shape
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+def test_same_seed_same_vectors(small_corpus, arch):
+    a = train(_small(arch), [small_corpus], progress=False).vectors.vectors
+    b = train(_small(arch), [small_corpus], progress=False).vectors.vectors
+    c = train(_small(arch, ), [small_corpus], progress=False).vectors.vectors
+    assert np.array_equal(a, b) and np.array_equal(a, c)
+    d = train(TrainConfig(**{**_small(arch).to_dict(), "seed": 4}), [small_corpus], progress=False)
+    assert not np.array_equal(a, d.vectors.vectors)
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+def test_training_learns_the_topics(small_corpus, arch):
+    config = TrainConfig(arch=arch, dim=16, epochs=10, min_count=1, batch_size=128, sample=0, lr=0.05)
+    wv = train(config, [small_corpus], progress=False).vectors
+    from embeddings.similarity import cosine
+    assert cosine(wv, "dog", "cat") > cosine(wv, "dog", "queen")
+    assert cosine(wv, "king", "queen") > cosine(wv, "king", "horse")
+
+
+def test_result_counts_words(small_corpus):
+    r = train(_small(), [small_corpus], progress=False)
+    assert r.words == 3 * 600 * 8 and r.words_per_second > 0 and np.isfinite(r.loss)
