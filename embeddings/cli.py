@@ -194,6 +194,38 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_lesson(args) -> int:
+    import numpy as np
+
+    from .lessons import ShapeError, dot_versus_cosine, matmul, one_hot, similarity_matrix
+
+    wv = _load(args)
+    words = args.words
+    width = max(len(w) for w in words) + 2
+
+    def table(title, m):
+        print(title)
+        print(" " * width + "".join(f"{w:>{width}}" for w in words))
+        for w, row in zip(words, m):
+            print(f"{w:<{width}}" + "".join(f"{x:>{width}.2f}" for x in row))
+        print()
+
+    oh = one_hot(words)
+    table(f"1. one-hot vectors ({len(words)} dims, one per word): every pair is orthogonal, dot = 0", matmul(oh, oh.T))
+    table(f"2. embeddings ({wv.dim} dims): cosine similarity, related words score high", similarity_matrix(wv, words))
+    d = dot_versus_cosine(wv, words[0], words[1])
+    print(f"3. double the vector of {words[0]!r}: dot({words[0]}, {words[1]}) {d.dot:.3f} -> {d.dot_doubled:.3f} "
+          f"(doubles); cosine {d.cosine:.3f} -> {d.cosine_doubled:.3f} (unchanged)\n")
+    x = wv.vectors[[wv.index(w) for w in words]]
+    print(f"4. one matmul, every dot product: X {x.shape} @ X.T {x.T.shape} -> {matmul(x, x.T).shape}; "
+          f"the vocabulary at once: X @ V.T -> ({len(words)}, {len(wv)})")
+    try:
+        matmul(x, x)
+    except ShapeError as e:
+        print(f"   X @ X without the transpose: {e}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -254,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only the N most frequent words count (300000, as gensim)")
     model_arg(e)
     e.set_defaults(func=cmd_evaluate)
+    le = sub.add_parser("lesson", help="the seed, runnable: one-hot vs embeddings, dot vs cosine, matmul",
+                        epilog="examples:\n  embeddings lesson\n  embeddings lesson dog cat democracy election",
+                        formatter_class=raw)
+    le.add_argument("words", nargs="*", default=["dog", "cat", "democracy", "election"])
+    model_arg(le)
+    le.set_defaults(func=cmd_lesson)
     return parser
 
 
