@@ -226,6 +226,66 @@ def cmd_lesson(args) -> int:
     return 0
 
 
+PLOT_EXAMPLES = """examples:
+  embeddings plot dog cat horse democracy election senate          # words, PCA
+  embeddings plot --group animals dog cat horse --group politics democracy election senate
+  embeddings plot --neighbors king --k 12 --method umap --output king.svg
+  embeddings plot --analogy king man woman                         # arrows man->woman, king->queen
+  embeddings plot --analogy man woman king queen uncle aunt        # pairs a->b
+  embeddings plot --overview 3000 --method tsne --output map.png
+  embeddings plot --x-axis man woman --y-axis poor rich king queen doctor nurse
+  embeddings plot --dim 3 dog cat horse car truck bus"""
+
+
+def cmd_plot(args) -> int:
+    import matplotlib
+    matplotlib.use("Agg")
+    from . import plot
+    from .similarity import most_similar
+
+    wv = _load(args)
+    modes = [m for m in ("neighbors", "analogy", "overview") if getattr(args, m)]
+    if args.x_axis or args.y_axis:
+        modes.append("axes")
+    if len(modes) > 1:
+        raise EmbeddingsError(f"choose one of --neighbors, --analogy, --overview, --x-axis/--y-axis (got {', '.join(modes)})")
+    mode = modes[0] if modes else "words"
+    groups = {g[0]: g[1:] for g in args.group or []}
+    for name, ws in groups.items():
+        if not ws:
+            raise EmbeddingsError(f"--group {name} lists no words: write --group NAME WORD [WORD ...]")
+    if args.words:
+        groups = {"": args.words, **groups} if groups else {"": args.words}
+    if mode == "neighbors":
+        ax = plot.plot_neighbors(wv, args.neighbors, args.k, args.method, args.dim)
+    elif mode == "analogy":
+        terms = args.analogy
+        if len(terms) == 3:  # A B C: A - B + C = D, arrows B -> C and A -> D
+            a, b, c = terms
+            d = most_similar(wv, [a, c], [b], topn=1)[0][0]
+            pairs = [(b, c), (a, d)]
+        elif len(terms) >= 4 and len(terms) % 2 == 0:
+            pairs = list(zip(terms[::2], terms[1::2]))
+        else:
+            raise EmbeddingsError("--analogy takes A B C (for A - B + C) or pairs a1 b1 a2 b2 ...")
+        ax = plot.plot_analogy(wv, pairs)
+    elif mode == "overview":
+        ax = plot.plot_overview(wv, args.overview, args.method if args.method != "pca" else "tsne",
+                                labels=args.labels)
+    elif mode == "axes":
+        if not (args.x_axis and args.y_axis):
+            raise EmbeddingsError("custom axes need both --x-axis A B and --y-axis C D")
+        if not groups:
+            raise EmbeddingsError("name the words to place on the custom axes")
+        ax = plot.plot_custom_axes(wv, [], tuple(args.x_axis), tuple(args.y_axis), groups=groups)
+    else:
+        if not groups:
+            raise EmbeddingsError("nothing to plot: give words, --group, --neighbors, --analogy, --overview or --x-axis/--y-axis")
+        ax = plot.plot_groups(wv, groups, args.method, args.dim)
+    print(plot.save(ax, args.output))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -286,6 +346,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only the N most frequent words count (300000, as gensim)")
     model_arg(e)
     e.set_defaults(func=cmd_evaluate)
+    pl = sub.add_parser("plot", help="draw words in 2D/3D (PCA, t-SNE, UMAP) and save the figure",
+                        epilog=PLOT_EXAMPLES, formatter_class=raw)
+    pl.add_argument("words", nargs="*", help="words to draw")
+    pl.add_argument("--group", nargs="+", action="append", metavar=("NAME", "WORD"),
+                    help="a coloured group: --group NAME WORD [WORD ...] (repeatable)")
+    pl.add_argument("--neighbors", metavar="WORD", help="a word and its nearest neighbours")
+    pl.add_argument("--k", type=int, default=10, help="neighbours to draw (10)")
+    pl.add_argument("--analogy", nargs="+", metavar="WORD", help="A B C (A - B + C) or pairs a1 b1 a2 b2 ...")
+    pl.add_argument("--overview", type=int, metavar="N", help="map of the N most frequent words")
+    pl.add_argument("--labels", type=int, default=150, help="labels drawn on an overview (150)")
+    pl.add_argument("--x-axis", dest="x_axis", nargs=2, metavar=("FROM", "TO"), help="x = projection on TO - FROM")
+    pl.add_argument("--y-axis", dest="y_axis", nargs=2, metavar=("FROM", "TO"), help="y = projection on TO - FROM")
+    pl.add_argument("--method", choices=["pca", "tsne", "umap"], default="pca")
+    pl.add_argument("--dim", type=int, choices=[2, 3], default=2)
+    pl.add_argument("--output", "-o", default="plot.png", help="image file: .png, .svg or .pdf (plot.png)")
+    model_arg(pl)
+    pl.set_defaults(func=cmd_plot)
+
     le = sub.add_parser("lesson", help="the seed, runnable: one-hot vs embeddings, dot vs cosine, matmul",
                         epilog="examples:\n  embeddings lesson\n  embeddings lesson dog cat democracy election",
                         formatter_class=raw)

@@ -1,11 +1,11 @@
 """Skip-gram and CBOW with negative sampling as torch modules whose forward returns the loss.
 
 Both score a batch that is a span of running text (see pairs.py): ``tokens`` (M + 2W,) and the
-window mask (M, 2W). The input vectors of the whole span are gathered once, H = W_in[tokens]; the
-context at offset d of every centre is then the shifted view H[W + d : W + d + M]. Positive pairs
-are M-row dot products per offset; negatives are N noise words shared by the batch, so all negative
-scores are one (M + 2W, D) @ (D, N) matrix product. Each shared noise word carries weight K / N,
-so the expected loss (and gradient) equals word2vec's K independent noise words per pair.
+window mask (M, 2W+1). The input vectors of the whole span are gathered once, H = W_in[tokens];
+the window of centre i is rows i .. i + 2W of H, so all positive pairs are one batched product
+(ops.window_dot). Negatives are N noise words shared by a group of consecutive inputs, so all
+negative scores are one batched (rows, D) @ (D, N) product. Each shared noise word carries weight
+K / N, so the expected loss (and gradient) equals word2vec's K independent noise words per pair.
 Embeddings are sparse: backward yields rows of gradient, and SGD touches only those rows.
 """
 
@@ -15,14 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .pairs import window_offsets
+from .ops import window_dot, window_sum
 
 
 class _Word2Vec(nn.Module):
     def __init__(self, vocab_size: int, dim: int, window: int, negative: int):
         super().__init__()
         self.window, self.negative = window, negative
-        self.offsets = window_offsets(window)
         self.in_embed = nn.Embedding(vocab_size, dim, sparse=True)   # the word vectors we keep
         self.out_embed = nn.Embedding(vocab_size, dim, sparse=True)  # output ("context") vectors
         with torch.no_grad():  # word2vec's initialisation: small uniform inputs, zero outputs
@@ -46,25 +45,21 @@ class _Word2Vec(nn.Module):
         per_input = F.softplus(scores).sum(2).view(-1)       # (G*rows,)
         return (per_input * weight).sum() * (self.negative / n)
 
-    def shifted(self, x: torch.Tensor, d: int, m: int) -> torch.Tensor:
-        """Rows of x at offset d from each of the m centres (x spans m + 2W positions)."""
-        return x[self.window + d: self.window + d + m]
 
 
 class SkipGram(_Word2Vec):
     """Each context word predicts the centre word (word2vec.c's skip-gram order)."""
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-        m = mask.shape[0]
-        weights = mask.to(torch.float32)                     # (M, 2W)
+        m, width = mask.shape
+        weights = mask.to(torch.float32)                     # (M, 2W+1) one per (centre, context) pair
         h = self.in_embed(tokens)                            # (M+2W, D) inputs of the whole span
         u = self.out_embed(tokens[self.window: self.window + m])  # (M, D) centre outputs
+        scores = window_dot(h, u)                            # (M, 2W+1) context . centre
+        pos = (F.softplus(-scores) * weights).sum()
         uses = torch.zeros(len(tokens), device=h.device)     # (M+2W,) pairs each input is in
-        pos = h.new_zeros(())
-        for k, d in enumerate(self.offsets):
-            score = (self.shifted(h, d, m) * u).sum(-1)      # (M,) context . centre
-            pos = pos + (F.softplus(-score) * weights[:, k]).sum()
-            uses[self.window + d: self.window + d + m] += weights[:, k]
+        for k in range(width):
+            uses[k:k + m] += weights[:, k]
         return pos + self.noise_loss(h, uses, negatives)
 
 
@@ -73,12 +68,11 @@ class CBOW(_Word2Vec):
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
         m = mask.shape[0]
-        weights = mask.to(torch.float32)                     # (M, 2W)
-        count = weights.sum(1)                               # (M,) contexts per centre
+        weights = mask.to(torch.float32)                     # (M, 2W+1)
+        count = weights.sum(1, keepdim=True)                 # (M, 1) contexts per centre
         h = self.in_embed(tokens)                            # (M+2W, D)
-        ctx = sum(self.shifted(h, d, m) * weights[:, k, None] for k, d in enumerate(self.offsets))
-        ctx = ctx / count.clamp(min=1)[:, None]              # (M, D) mean context
-        has_ctx = (count > 0).to(torch.float32)              # (M,) centres with no context add nothing
+        ctx = window_sum(h, weights / count.clamp(min=1))    # (M, D) mean of each window
+        has_ctx = (count[:, 0] > 0).to(torch.float32)        # (M,) centres with no context add nothing
         u = self.out_embed(tokens[self.window: self.window + m])  # (M, D)
         pos = (F.softplus(-(ctx * u).sum(-1)) * has_ctx).sum()
         return pos + self.noise_loss(ctx, has_ctx, negatives)

@@ -2,9 +2,10 @@
 
 A batch is a contiguous span of (subsampled) running text, not a list of pairs: ``tokens`` holds
 M centre positions plus ``window`` positions of context on each side, and ``mask[i, k]`` says
-whether the word at offset ``OFFSETS[k]`` from centre i is in its window. Every (centre, context)
-pair of word2vec is one True in the mask, so the model can score all of them with shifted views of
-one gathered (M + 2W, D) matrix instead of gathering a row per pair. Everything here is vectorised
+whether ``tokens[i + k]`` (offset k - W from centre i) is in centre i's window; column W, the
+centre itself, is always False. Every (centre, context) pair of word2vec is one True in the mask,
+so the model scores all of them through strided windows of one gathered (M + 2W, D) matrix
+instead of gathering a row per pair. Everything here is vectorised
 torch on the chunk's device: no Python loop over tokens, no host round-trip per step.
 """
 
@@ -20,16 +21,16 @@ from .encoded import SENTENCE_END
 
 
 def window_offsets(window: int) -> list[int]:
-    """Context offsets -W..-1, 1..W, in the column order of a batch's mask."""
-    return [d for d in range(-window, window + 1) if d != 0]
+    """Offsets -W..W of a batch mask's columns (column W, offset 0, is the centre: never a context)."""
+    return list(range(-window, window + 1))
 
 
 def window_mask(sentence: torch.Tensor, reach: torch.Tensor, window: int) -> torch.Tensor:
-    """(L, 2W) bool: position i + OFFSETS[k] is within reach[i] of i and in the same sentence."""
+    """(L, 2W+1) bool: position i + d (d = k - W) is within reach[i] of i, in the same sentence, d != 0."""
     L, W = len(sentence), window
     edge = torch.full((W,), -1, dtype=sentence.dtype, device=sentence.device)
     sent_p = torch.cat([edge, sentence, edge - 1])  # padding never matches a real sentence
-    cols = [(sent_p[W + d: W + d + L] == sentence) & (reach >= abs(d)) for d in window_offsets(W)]
+    cols = [(sent_p[W + d: W + d + L] == sentence) & (reach >= abs(d)) & (d != 0) for d in window_offsets(W)]
     return torch.stack(cols, 1)
 
 
@@ -37,16 +38,16 @@ def mask_to_pairs(tokens: torch.Tensor, mask: torch.Tensor, window: int) -> list
     """The (centre, context) word pairs a batch stands for, in text order (for tests and teaching)."""
     pairs = []
     for i, row in enumerate(mask.tolist()):
-        for k, d in enumerate(window_offsets(window)):
-            if row[k]:
-                pairs.append((int(tokens[window + i]), int(tokens[window + i + d])))
+        for k, on in enumerate(row):
+            if on:
+                pairs.append((int(tokens[window + i]), int(tokens[i + k])))
     return pairs
 
 
 @dataclass
 class Batch:
     tokens: torch.Tensor     # (M + 2W,) int64 word ids of the centres and their context
-    mask: torch.Tensor       # (M, 2W) bool: is tokens[W + i + d_k] in centre i's window
+    mask: torch.Tensor       # (M, 2W+1) bool: is tokens[i + k] in centre i's window
     negatives: torch.Tensor  # (G, N) int64 noise words; consecutive input rows share a group's N
     words: float             # corpus words (before subsampling) this batch stands for
 
@@ -91,9 +92,11 @@ class BatchMaker:
         reach = torch.randint(1, W + 1, (L,), generator=self.gen, device=self.device)  # (L,)
         pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
         ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
-        mask = window_mask(sentence, reach, W)                                         # (L, 2W)
-        for s in range(0, L, M):
-            e = min(L, s + M)
+        mask = window_mask(sentence, reach, W)                                         # (L, 2W+1)
+        # centres per batch chosen so a full span (centres + 2W) is a whole number of noise groups
+        step = max(1, M - (M + 2 * W) % self.group_size)
+        for s in range(0, L, step):
+            e = min(L, s + step)
             groups = -(-(e - s + 2 * W) // self.group_size)
             negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
             yield Batch(ids_p[s: e + 2 * W], mask[s:e], negatives, n_words * (e - s) / L)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # tests draw off-screen
 
 import pytest
 

@@ -33,7 +33,7 @@ def test_dynamic_window_shrinks():
     pairs = mask_to_pairs(tokens, mask, 3)
     assert sorted(c for w, c in pairs if w == 5) == [2, 3, 4, 6, 7, 8]   # reach 3
     assert sorted(c for w, c in pairs if w == 4) == [3, 5]               # reach 1
-    assert window_offsets(2) == [-2, -1, 1, 2]
+    assert window_offsets(2) == [-2, -1, 0, 1, 2]
 
 
 def _maker(vocab_size=20, window=2, batch_size=7, keep=None, seed=0):
