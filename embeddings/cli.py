@@ -286,14 +286,22 @@ def cmd_plot(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits with status 1 like every other expected error."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="embeddings", description="Train and explore word embeddings: "
+    parser = _Parser(prog="embeddings", description="Train and explore word embeddings: "
                                      "similarity is a dot product, and a matrix product does millions of them.")
     parser.add_argument("--version", action="version", version=f"embeddings {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     raw = argparse.RawDescriptionHelpFormatter
 
     t = sub.add_parser("train", help="train vectors (default: the bundled corpus)", epilog=TRAIN_EXAMPLES,
@@ -308,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample", type=float, help="subsampling threshold (1e-3; 0 disables)")
     t.add_argument("--epochs", type=int, help="passes over the corpus (5)")
     t.add_argument("--batch-size", dest="batch_size", type=int, help="text positions per step (8192)")
-    t.add_argument("--lr", type=float, help="starting learning rate (0.025)")
+    t.add_argument("--lr", type=float, help="starting learning rate (0.025 skip-gram, 0.05 CBOW)")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--output", default=DEFAULT_OUTPUT, help=f"folder for vectors and checkpoint ({DEFAULT_OUTPUT})")

@@ -9,6 +9,7 @@ chunk size, never by the corpus.
 
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import tempfile
@@ -32,12 +33,25 @@ class CorpusError(EmbeddingsError, ValueError):
     """The corpus cannot be trained on (missing, empty, no word frequent enough...)."""
 
 
+def _check_not_binary(path: Path) -> None:
+    """Refuse files whose first bytes (after decompression) hold NUL bytes: not text."""
+    try:
+        with open_text(path) as f:
+            head = f.read(8192)
+    except (OSError, EOFError, lzma.LZMAError) as e:
+        raise CorpusError(f"cannot read corpus file {path}: {e}") from None
+    if "\x00" in head:
+        raise CorpusError(f"corpus file {path} looks binary (it holds NUL bytes), not text")
+
+
 class EncodedCorpus:
     """A corpus read once: vocabulary plus a temporary file of token ids."""
 
     def __init__(self, paths: Iterable[str | os.PathLike] | None = None, min_count: int = 5,
                  max_vocab: int | None = None, tmpdir: str | None = None):
         self.files = corpus_files(paths)
+        if not self.files:
+            raise CorpusError("no corpus files given (an empty folder?)")
         for f in self.files:
             if not f.exists():
                 raise CorpusError(f"corpus file not found: {f}")
@@ -67,10 +81,14 @@ class EncodedCorpus:
         counts = np.zeros(0, dtype=np.int64)
         raw = 0
         for path in self.files:
+            _check_not_binary(path)
             with open_text(path) as f:
                 tail = ""
                 while True:
-                    block = f.read(_READ_CHARS)
+                    try:
+                        block = f.read(_READ_CHARS)
+                    except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged .gz/.bz2/.xz
+                        raise CorpusError(f"cannot read corpus file {path}: {e}") from None
                     text = tail + block
                     if block:  # keep a partial last token for the next block
                         cut = max(text.rfind("\n"), text.rfind(" "))

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .ops import window_dot, window_sum
+from .ops import CBOWLoss, SkipGramLoss
 
 
 class _Word2Vec(nn.Module):
@@ -28,54 +28,33 @@ class _Word2Vec(nn.Module):
             self.in_embed.weight.uniform_(-0.5 / dim, 0.5 / dim)
             self.out_embed.weight.zero_()
 
-    def noise_loss(self, h: torch.Tensor, weight: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-        """sum_j weight_j * (K/N) * sum_n softplus(h_j . u_n): rows of h in groups, each with N noise words.
-
-        Consecutive rows of h share one group's N noise words, so the scores are one batched
-        matrix product (G groups of (rows, D) @ (D, N)) and each noise row is shared by few inputs.
-        """
-        groups, n = negatives.shape                          # (G, N)
-        rows = -(-len(h) // groups)                          # inputs per group, rounded up
-        pad = groups * rows - len(h)
-        if pad:
-            h = F.pad(h, (0, 0, 0, pad))
-            weight = F.pad(weight, (0, pad))
-        noise = self.out_embed(negatives)                    # (G, N, D)
-        scores = torch.bmm(h.view(groups, rows, -1), noise.transpose(1, 2))  # (G, rows, N)
-        per_input = F.softplus(scores).sum(2).view(-1)       # (G*rows,)
-        return (per_input * weight).sum() * (self.negative / n)
-
-
 
 class SkipGram(_Word2Vec):
     """Each context word predicts the centre word (word2vec.c's skip-gram order)."""
 
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-        m, width = mask.shape
-        weights = mask.to(torch.float32)                     # (M, 2W+1) one per (centre, context) pair
-        h = self.in_embed(tokens)                            # (M+2W, D) inputs of the whole span
-        u = self.out_embed(tokens[self.window: self.window + m])  # (M, D) centre outputs
-        scores = window_dot(h, u)                            # (M, 2W+1) context . centre
-        pos = (F.softplus(-scores) * weights).sum()
-        uses = torch.zeros(len(tokens), device=h.device)     # (M+2W,) pairs each input is in
-        for k in range(width):
-            uses[k:k + m] += weights[:, k]
-        return pos + self.noise_loss(h, uses, negatives)
-
-
-class CBOW(_Word2Vec):
-    """The mean of the context words' vectors predicts the centre word."""
+    noise_rows = "span"  # noise groups run over the inputs: the whole span of M + 2W rows
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
         m = mask.shape[0]
-        weights = mask.to(torch.float32)                     # (M, 2W+1)
-        count = weights.sum(1, keepdim=True)                 # (M, 1) contexts per centre
+        h = self.in_embed(tokens)                            # (M+2W, D) inputs of the whole span
+        out = self.out_embed(torch.cat([tokens[self.window: self.window + m], negatives.reshape(-1)]))  # (M+G*N, D)
+        return SkipGramLoss.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
+
+
+class CBOW(_Word2Vec):
+    """The mean of the context words' vectors predicts the centre word.
+
+    As in word2vec.c and gensim (cbow_mean=1), each context word's vector receives the full
+    gradient of the mean, not 1/count of it (see ops.CBOWLoss).
+    """
+
+    noise_rows = "centres"  # noise groups run over the M window means
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+        m = mask.shape[0]
         h = self.in_embed(tokens)                            # (M+2W, D)
-        ctx = window_sum(h, weights / count.clamp(min=1))    # (M, D) mean of each window
-        has_ctx = (count[:, 0] > 0).to(torch.float32)        # (M,) centres with no context add nothing
-        u = self.out_embed(tokens[self.window: self.window + m])  # (M, D)
-        pos = (F.softplus(-(ctx * u).sum(-1)) * has_ctx).sum()
-        return pos + self.noise_loss(ctx, has_ctx, negatives)
+        out = self.out_embed(torch.cat([tokens[self.window: self.window + m], negatives.reshape(-1)]))  # (M+G*N, D)
+        return CBOWLoss.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
 
 
 def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int) -> _Word2Vec:

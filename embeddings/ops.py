@@ -10,6 +10,7 @@ full-size gradient per slice; these backward passes accumulate in place instead.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 def _windows(h: torch.Tensor, width: int) -> torch.Tensor:
@@ -17,12 +18,19 @@ def _windows(h: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def _scatter_windows(weights: torch.Tensor, rows: torch.Tensor, n: int) -> torch.Tensor:
-    """grad[i + k] += weights[i, k] * rows[i]: the transpose of reading windows."""
-    m, width = weights.shape
-    grad = rows.new_zeros(n, rows.shape[1])                  # (n, D)
-    for k in range(width):
-        grad[k:k + m].addcmul_(rows, weights[:, k:k + 1])
-    return grad
+    """out[j] = sum_k weights[j - k, k] * rows[j - k]: the transpose of reading windows.
+
+    Row j collects from the rows whose window covers it. With P = width - 1 rows of zero padding,
+    those rows form the window j .. j + P of the padded rows, and their weights lie on a skewed
+    diagonal of the padded weights: a strided view (row stride width, column stride width - 1).
+    So the transpose is one batched product too, not width passes of scatter-adds.
+    """
+    m, width = weights.shape                                 # n = m + width - 1
+    pad = width - 1
+    wpad = F.pad(weights, (0, 0, pad, pad)).contiguous()     # (m + 2P, width)
+    skew = wpad.as_strided((n, width), (width, width - 1), pad)  # skew[j, t] = weights[j+t-P, P-t]
+    windows = _windows(F.pad(rows, (0, 0, pad, pad)), width).transpose(1, 2)  # (n, width, D): rows[j+t-P]
+    return torch.bmm(skew.contiguous().unsqueeze(1), windows).squeeze(1)     # (n, D)
 
 
 class WindowDot(torch.autograd.Function):
@@ -61,9 +69,122 @@ class WindowSum(torch.autograd.Function):
         return _scatter_windows(weights, grad, ctx.n), None
 
 
+class WindowMean(torch.autograd.Function):
+    """out[i] = mean of h[i + k] over the k where mask[i, k]; backward gives each of those rows the
+    full gradient of out[i], as word2vec.c's CBOW update does (the exact derivative would be
+    1/count of it, which makes context words learn count times slower at the same rate)."""
+
+    @staticmethod
+    def forward(ctx, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(mask)
+        ctx.n = h.shape[0]
+        weights = mask / mask.sum(1, keepdim=True).clamp(min=1)                 # (M, 2W+1)
+        windows = _windows(h, mask.shape[1]).transpose(1, 2)                   # (M, 2W+1, D)
+        return torch.bmm(weights.unsqueeze(1), windows).squeeze(1)            # (M, D)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (mask,) = ctx.saved_tensors
+        return _scatter_windows(mask, grad.contiguous(), ctx.n), None
+
+
 def window_dot(h: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return WindowDot.apply(h, u)
 
 
 def window_sum(h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return WindowSum.apply(h, weights)
+
+
+def window_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return WindowMean.apply(h, mask.to(h.dtype))
+
+
+def _grouped(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, int]:
+    """x (L, ...) as (groups, rows, ...), zero-padding L up to groups * rows only if it must."""
+    rows = -(-x.shape[0] // groups)
+    pad = groups * rows - x.shape[0]
+    if pad:
+        x = torch.cat([x, x.new_zeros(pad, *x.shape[1:])])
+    return x.view(groups, rows, *x.shape[1:]), pad
+
+
+class SkipGramLoss(torch.autograd.Function):
+    """Skip-gram negative-sampling loss of one batch, forward and backward fused.
+
+    loss = sum_{i,k} mask[i,k] softplus(-h[i+k] . u[i])
+         + K/N sum_j uses[j] sum_n softplus(h[j] . noise[g(j), n])
+    where uses[j] counts the pairs input j is in and g(j) is j's group of noise words.
+    """
+
+    @staticmethod
+    def forward(ctx, h, out, mask, negative: int, groups: int):
+        m, width = mask.shape
+        u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])                 # (M, D), (G, N, D)
+        scores = torch.bmm(u.unsqueeze(1), _windows(h, width)).squeeze(1)          # (M, 2W+1)
+        uses = _scatter_windows(mask, mask.new_ones(m, 1), h.shape[0]).squeeze(1)  # (n,)
+        hg, _ = _grouped(h, groups)                                                # (G, rows, D)
+        noise_scores = torch.bmm(hg, noise.transpose(1, 2))                        # (G, rows, N)
+        usesg, _ = _grouped(uses, groups)                                          # (G, rows)
+        scale = negative / noise.shape[1]
+        loss = (F.softplus(-scores) * mask).sum() + scale * (F.softplus(noise_scores).sum(2) * usesg).sum()
+        ctx.save_for_backward(h, out, mask, scores, noise_scores, usesg)
+        ctx.scale, ctx.groups = scale, groups
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, out, mask, scores, noise_scores, usesg = ctx.saved_tensors
+        m, width = mask.shape
+        n, dim = h.shape
+        u, noise = out[:m], out[m:].view(ctx.groups, -1, dim)
+        g_pos = torch.sigmoid(-scores).mul_(mask).mul_(-grad)                      # (M, 2W+1) dloss/dscore
+        g_neg = torch.sigmoid(noise_scores).mul_(usesg.unsqueeze(2)).mul_(grad * ctx.scale)  # (G, rows, N)
+        hg, _ = _grouped(h, ctx.groups)
+        grad_h = _scatter_windows(g_pos, u, n)                                      # (n, D)
+        grad_h += torch.bmm(g_neg, noise).view(-1, dim)[:n]
+        grad_u = torch.bmm(g_pos.unsqueeze(1), _windows(h, width).transpose(1, 2)).squeeze(1)  # (M, D)
+        grad_noise = torch.bmm(g_neg.transpose(1, 2), hg)                          # (G, N, D)
+        return grad_h, torch.cat([grad_u, grad_noise.view(-1, dim)]), None, None, None
+
+
+class CBOWLoss(torch.autograd.Function):
+    """CBOW negative-sampling loss of one batch, forward and backward fused.
+
+    c[i] = mean of h over centre i's window; loss = sum_i [count_i > 0] (softplus(-c[i] . u[i])
+    + K/N sum_n softplus(c[i] . noise[g(i), n])). As in word2vec.c and gensim (cbow_mean=1), every
+    context word receives the full gradient of c[i], not 1/count of it.
+    """
+
+    @staticmethod
+    def forward(ctx, h, out, mask, negative: int, groups: int):
+        m, width = mask.shape
+        u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])
+        count = mask.sum(1)                                                        # (M,)
+        has = (count > 0).to(h.dtype)                                              # (M,)
+        weights = mask / count.clamp(min=1).unsqueeze(1)                           # (M, 2W+1)
+        c = torch.bmm(weights.unsqueeze(1), _windows(h, width).transpose(1, 2)).squeeze(1)  # (M, D)
+        scores = (c * u).sum(1)                                                    # (M,)
+        cg, _ = _grouped(c, groups)                                                # (G, rows, D)
+        noise_scores = torch.bmm(cg, noise.transpose(1, 2))                        # (G, rows, N)
+        hasg, _ = _grouped(has, groups)                                            # (G, rows)
+        scale = negative / noise.shape[1]
+        loss = (F.softplus(-scores) * has).sum() + scale * (F.softplus(noise_scores).sum(2) * hasg).sum()
+        ctx.save_for_backward(out, mask, c, scores, noise_scores, has, hasg)
+        ctx.scale, ctx.groups, ctx.n = scale, groups, h.shape[0]
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, mask, c, scores, noise_scores, has, hasg = ctx.saved_tensors
+        m, dim = c.shape
+        u, noise = out[:m], out[m:].view(ctx.groups, -1, dim)
+        g_pos = torch.sigmoid(-scores).mul_(has).mul_(-grad).unsqueeze(1)          # (M, 1)
+        g_neg = torch.sigmoid(noise_scores).mul_(hasg.unsqueeze(2)).mul_(grad * ctx.scale)  # (G, rows, N)
+        cg, _ = _grouped(c, ctx.groups)
+        grad_c = torch.bmm(g_neg, noise).view(-1, dim)[:m]                         # (M, D)
+        grad_c.addcmul_(g_pos, u)
+        grad_u = g_pos * c                                                         # (M, D)
+        grad_noise = torch.bmm(g_neg.transpose(1, 2), cg)                          # (G, N, D)
+        grad_h = _scatter_windows(mask, grad_c, ctx.n)                             # full gradient per context
+        return grad_h, torch.cat([grad_u, grad_noise.view(-1, dim)]), None, None, None

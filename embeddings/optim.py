@@ -33,4 +33,4 @@ class RowCappedSGD(torch.optim.Optimizer):
                 # every lookup of a row gets the same factor, so scaling each lookup's gradient
                 # scales the row's sum: no sort or unique needed
                 scale = (group["cap"] / counts[rows].to(values.dtype)).clamp_(max=1.0) * -group["lr"]
-                p.index_add_(0, rows, values * scale[:, None])
+                p.index_add_(0, rows, values.mul_(scale[:, None]))  # the gradient is ours to overwrite

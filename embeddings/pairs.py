@@ -59,12 +59,14 @@ class BatchMaker:
     """Draws subsampling, windows and noise words with one seeded generator."""
 
     def __init__(self, keep_prob: np.ndarray, noise: np.ndarray, window: int, batch_size: int,
-                 shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator):
+                 shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator,
+                 noise_rows: str = "span"):
         self.keep_prob = torch.as_tensor(keep_prob, dtype=torch.float32, device=device)  # (V,)
         cdf = torch.as_tensor(np.cumsum(noise), dtype=torch.float64, device=device)
         self.noise_cdf = (cdf / cdf[-1]).float()                                          # (V,)
         self.window, self.batch_size, self.shared = window, batch_size, shared_negatives
         self.group_size = group_size
+        self.noise_rows = noise_rows  # "span" (skip-gram: inputs) or "centres" (CBOW: window means)
         self.device, self.gen = device, generator
 
     def subsample(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -93,10 +95,12 @@ class BatchMaker:
         pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
         ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
         mask = window_mask(sentence, reach, W)                                         # (L, 2W+1)
-        # centres per batch chosen so a full span (centres + 2W) is a whole number of noise groups
-        step = max(1, M - (M + 2 * W) % self.group_size)
+        # centres per batch chosen so the rows that share noise words (the span, or the centres)
+        # make a whole number of groups: no padding copies in the model
+        extra = 2 * W if self.noise_rows == "span" else 0
+        step = max(1, M - (M + extra) % self.group_size)
         for s in range(0, L, step):
             e = min(L, s + step)
-            groups = -(-(e - s + 2 * W) // self.group_size)
+            groups = -(-(e - s + extra) // self.group_size)
             negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
             yield Batch(ids_p[s: e + 2 * W], mask[s:e], negatives, n_words * (e - s) / L)

@@ -121,6 +121,10 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
 
     with EncodedCorpus(files, config.min_count, config.max_vocab) as encoded:
         vocab = encoded.vocab
+        if vocab.total_words <= config.window:
+            raise CorpusError(f"the corpus is shorter than the window: {vocab.total_words} words kept "
+                              f"(min_count={config.min_count}), window {config.window}; use a longer corpus "
+                              f"or a smaller --window")
         if start_vectors is not None and list(vocab.words) != start_vectors.words:
             raise EmbeddingsError(f"{resume}: the corpus has changed since the checkpoint was saved")
         torch.manual_seed(config.seed)
@@ -136,7 +140,7 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
             gen.set_state(torch.from_numpy(rng_state.copy()))
         batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                              config.window, config.batch_size, config.shared_negatives,
-                             config.group_size, device, gen)
+                             config.group_size, device, gen, model.noise_rows)
         total = config.epochs * vocab.total_words
         flag: dict = {}
         done_batches = 0

@@ -113,3 +113,41 @@ def test_loss_falls_on_a_tiny_corpus():
         same = sims[:5, :5].mean() + sims[5:, 5:].mean()
         cross = sims[:5, 5:].mean() * 2
         assert same > cross, arch.__name__
+
+
+def test_skipgram_gradient_is_exact():
+    from embeddings.ops import SkipGramLoss
+    tokens, mask, negatives = _batch()
+    h = torch.randn(len(tokens), 5, dtype=torch.double, requires_grad=True)
+    out = torch.randn(mask.shape[0] + negatives.numel(), 5, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda h, o: SkipGramLoss.apply(h, o, mask.double(), 5, 3), (h, out))
+
+
+def test_cbow_gradient_is_word2vecs():
+    """Output vectors get the exact gradient; each context word gets the full gradient of its mean."""
+    from embeddings.ops import CBOWLoss
+    window = 2
+    tokens, mask, negatives = _batch(window)
+    m = mask.shape[0]
+    torch.manual_seed(1)
+    h = torch.randn(len(tokens), 5, dtype=torch.double, requires_grad=True)
+    out = torch.randn(m + negatives.numel(), 5, dtype=torch.double, requires_grad=True)
+    CBOWLoss.apply(h, out, mask.double(), 5, 3).backward()
+    # reference: plain autograd through the mean, with c as an intermediate we can read
+    h2, out2 = h.detach().clone().requires_grad_(), out.detach().clone().requires_grad_()
+    rows = -(-m // 3)
+    c = torch.stack([h2[i:i + 2 * window + 1][mask[i]].mean(0) for i in range(m)])
+    c.retain_grad()
+    loss = 0
+    for i in range(m):
+        loss = loss + F.softplus(-(c[i] @ out2[i]))
+        for n in range(4):
+            loss = loss + 5 / 4 * F.softplus(c[i] @ out2[m + (i // rows) * 4 + n])
+    loss.backward()
+    assert torch.allclose(out.grad, out2.grad)
+    expected = torch.zeros_like(h)
+    for i in range(m):
+        for k in range(2 * window + 1):
+            if mask[i, k]:
+                expected[i + k] += c.grad[i]
+    assert torch.allclose(h.grad, expected)
