@@ -3,7 +3,7 @@
 Both score a batch that is a span of running text (see pairs.py): ``tokens`` (M + 2W,) and the
 window mask (M, 2W+1). The input vectors of the whole span are gathered once, H = W_in[tokens];
 the window of centre i is rows i .. i + 2W of H, so all positive pairs are one batched product
-(ops.window_dot). Negatives are N noise words shared by a group of consecutive inputs, so all
+(ops.SkipGramLoss, ops.CBOWLoss). Negatives are N noise words shared by a group of consecutive inputs, so all
 negative scores are one batched (rows, D) @ (D, N) product. Each shared noise word carries weight
 K / N, so the expected loss (and gradient) equals word2vec's K independent noise words per pair.
 Embeddings are sparse: backward yields rows of gradient, and SGD touches only those rows.
@@ -12,7 +12,6 @@ Embeddings are sparse: backward yields rows of gradient, and SGD touches only th
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .ops import CBOWLoss, SkipGramLoss

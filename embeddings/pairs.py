@@ -27,11 +27,13 @@ def window_offsets(window: int) -> list[int]:
 
 def window_mask(sentence: torch.Tensor, reach: torch.Tensor, window: int) -> torch.Tensor:
     """(L, 2W+1) bool: position i + d (d = k - W) is within reach[i] of i, in the same sentence, d != 0."""
-    L, W = len(sentence), window
+    W = window
     edge = torch.full((W,), -1, dtype=sentence.dtype, device=sentence.device)
     sent_p = torch.cat([edge, sentence, edge - 1])  # padding never matches a real sentence
-    cols = [(sent_p[W + d: W + d + L] == sentence) & (reach >= abs(d)) & (d != 0) for d in window_offsets(W)]
-    return torch.stack(cols, 1)
+    distance = torch.tensor([abs(d) for d in window_offsets(W)], device=sentence.device)  # (2W+1,)
+    same_line = sent_p.unfold(0, 2 * W + 1, 1) == sentence.unsqueeze(1)     # (L, 2W+1)
+    in_reach = (reach.unsqueeze(1) >= distance) & (distance > 0)             # (L, 2W+1)
+    return same_line & in_reach
 
 
 def mask_to_pairs(tokens: torch.Tensor, mask: torch.Tensor, window: int) -> list[tuple[int, int]]:

@@ -173,7 +173,8 @@ def plot_overview(wv: WordVectors, n: int = 3000, method: str = "tsne", labels: 
     ax.scatter(*pts.T, s=4, color=PALETTE[0], alpha=0.45, linewidths=0)
     place_labels(ax, pts, words, priority=-np.arange(len(words)), fontsize=7, max_labels=labels,
                  force=False, color="#222222")
-    ax.set_title(f"The {len(words)} most frequent words, {method.upper()} (cosine)")
+    after = f" after the {skip} commonest" if skip else ""
+    ax.set_title(f"The {len(words)} most frequent words{after}, {method.upper()} (cosine)")
     ax.set_xticks([])
     ax.set_yticks([])
     return ax

@@ -46,17 +46,20 @@ def write_tokens(out: Path, fraction: float) -> int:
     return n
 
 
-def run_ours(corpus: str, arch: str, threads: int, device: str, epochs: int) -> dict:
+def run_ours(corpus: str, arch: str, threads: int, device: str, epochs: int, batch_size: int | None = None) -> dict:
     import torch
     torch.set_num_threads(threads)
     from embeddings.config import TrainConfig
     from embeddings.train import train
-    config = TrainConfig(arch=arch, device=device, **{**HYPER, "epochs": epochs})
+    extra = {"batch_size": batch_size} if batch_size else {}
+    if device.startswith("cuda"):
+        extra["chunk_tokens"] = 1 << 24  # fewer, larger chunks: one host-to-device copy each
+    config = TrainConfig(arch=arch, device=device, **{**HYPER, "epochs": epochs}, **extra)
     r = train(config, [corpus], progress=False)
     return {"seconds": r.seconds, "vectors": r.vectors}
 
 
-def run_gensim(corpus: str, arch: str, threads: int, device: str, epochs: int) -> dict:
+def run_gensim(corpus: str, arch: str, threads: int, device: str, epochs: int, batch_size: int | None = None) -> dict:
     from gensim.models import Word2Vec
     from embeddings.vectors import WordVectors
     model = Word2Vec(vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
@@ -74,7 +77,7 @@ def worker(args) -> int:
     """One run in this process; prints a JSON line."""
     from embeddings.similarity import evaluate_analogies, evaluate_word_pairs
     run = run_ours if args.worker == "ours" else run_gensim
-    r = run(args.corpus, args.arch, args.threads, args.device, args.epochs)
+    r = run(args.corpus, args.arch, args.threads, args.device, args.epochs, args.batch_size)
     wv = r["vectors"]
     analogies = evaluate_analogies(wv, ROOT / "data" / "questions-words.txt")
     pairs = evaluate_word_pairs(wv, ROOT / "data" / "wordsim353.tsv")
@@ -86,6 +89,8 @@ def worker(args) -> int:
 def one_run(side: str, corpus: str, arch: str, args) -> dict:
     cmd = [sys.executable, __file__, "--worker", side, "--corpus", corpus, "--arch", arch,
            "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs)]
+    if args.batch_size:
+        cmd += ["--batch-size", str(args.batch_size)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{side} run failed:\n{out.stderr[-3000:]}")
@@ -100,6 +105,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--epochs", type=int, default=HYPER["epochs"])
     parser.add_argument("--device", default="cpu", help="our device (gensim is CPU only)")
+    parser.add_argument("--batch-size", dest="batch_size", type=int, help="our batch size (default: TrainConfig's)")
     parser.add_argument("--scale", action="store_true", help="time ours on 1x, 2x, 4x slices (0.25, 0.5, 1.0)")
     parser.add_argument("--no-gensim", action="store_true", help="time ours only (e.g. on a GPU machine)")
     parser.add_argument("--worker", choices=["ours", "gensim"], help=argparse.SUPPRESS)
@@ -127,7 +133,7 @@ def main(argv=None) -> int:
         print(f"corpus: bundled, slice {args.slice:g} = {n:,} tokens; dim {HYPER['dim']}, window {HYPER['window']}, "
               f"negative {HYPER['negative']}, sample {HYPER['sample']}, min_count {HYPER['min_count']}, "
               f"epochs {args.epochs}; {args.threads} threads; median of {args.repeats} interleaved runs; "
-              f"ours on {args.device}")
+              f"ours on {args.device}" + (f", batch {args.batch_size}" if args.batch_size else ""))
         rows = []
         for arch in archs:
             ours, theirs = [], []

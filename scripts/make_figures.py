@@ -47,7 +47,7 @@ def main(argv=None) -> int:
         written.append(plot.save(ax_or_fig, out / name))
         plt.close("all")
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 5.6))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(14, 5.6), layout="constrained")
     oh = one_hot(SEED_WORDS)
     plot.plot_similarity_matrix(matmul(oh, oh.T), SEED_WORDS, ax=a,
                                 title=f"one-hot ({len(SEED_WORDS)} dims): every pair scores 0")
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     if args.overview:
         for method in ("tsne", "umap"):
             t = time.perf_counter()
-            ax = plot.plot_overview(wv, args.overview, method, labels=120)
+            ax = plot.plot_overview(wv, args.overview, method, labels=120, skip=100)
             print(f"overview of {args.overview} words with {method}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
             done(ax, f"overview_{method}.png")
     for path in written:
