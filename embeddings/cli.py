@@ -151,7 +151,10 @@ def cmd_analogy(args) -> int:
         rows = most_similar(wv, positive, negative, topn=args.topn)
     else:
         rows = most_similar_cosmul(wv, positive, negative, topn=args.topn)
-    expr = " - ".join([" + ".join(positive)] + negative) if negative else " + ".join(positive)
+    if len(positive) == 2 and len(negative) == 1:  # the classic form reads as typed: a - b + c
+        expr = f"{positive[0]} - {negative[0]} + {positive[1]}"
+    else:
+        expr = " - ".join([" + ".join(positive)] + negative) if negative else " + ".join(positive)
     if args.json:
         print(json.dumps({"positive": positive, "negative": negative, "method": args.method,
                           "results": [{"word": w, "score": s} for w, s in rows]}))
