@@ -1,6 +1,6 @@
 """Pictures of the vector space: each function takes ax=None and returns the Axes it drew on.
 
-Nothing here calls plt.show(); the CLI and scripts save figures. Word vectors are reduced with
+Nothing here opens a window; the CLI and scripts save figures. Word vectors are reduced with
 embeddings.reduce (PCA by default: its axes say the share of variance they explain).
 """
 

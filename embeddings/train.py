@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,28 +68,24 @@ class TrainResult:
 
 
 class Interrupted(Exception):
-    pass
+    """Raised inside the loop at a batch boundary; carries the RNG state of the chunk's start."""
 
 
 @contextmanager
 def _stop_on_signals(flag: dict):
-    """Turn SIGINT/SIGTERM into a flag the loop checks at batch boundaries."""
+    """Turn SIGINT/SIGTERM into a flag the loop checks at batch boundaries (main thread only:
+    Python lets no other thread install signal handlers)."""
     def handler(signum, frame):
         flag["signal"] = signum
-    if threading_main():
-        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-    else:
+    if threading.current_thread() is not threading.main_thread():
         yield
-
-
-def threading_main() -> bool:
-    import threading
-    return threading.current_thread() is threading.main_thread()
+        return
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def output_files(output: str | os.PathLike) -> dict[str, Path]:

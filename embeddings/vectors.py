@@ -57,8 +57,14 @@ class WordVectors:
             raise UnknownWordError(str(word), self.suggest(str(word))) from None
 
     def suggest(self, word: str, n: int = 3) -> list[str]:
-        """Words spelled like word (the 50,000 most frequent are searched)."""
-        return difflib.get_close_matches(word.lower(), self.index_to_word[:50_000], n=n, cutoff=0.75)
+        """Words spelled like word (the 50,000 most frequent are searched); swapped letters
+        ("kign" -> "king") rank first, then similarity, then frequency."""
+        word = word.lower()
+        close = difflib.get_close_matches(word, self.index_to_word[:50_000], n=12, cutoff=0.7)
+        same_letters = sorted(word)
+        return sorted(close, key=lambda w: (sorted(w) != same_letters,
+                                            -difflib.SequenceMatcher(None, word, w).ratio(),
+                                            self.word_to_index[w]))[:n]
 
     def __getitem__(self, word: str) -> np.ndarray:
         return self.vectors[self.index(word)]
