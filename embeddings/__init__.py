@@ -13,5 +13,11 @@ from .similarity import (analogy, cosine, doesnt_match, dot, euclidean, evaluate
 from .vectors import WordVectors
 from .vocab import Vocab
 
+__all__ = [
+    "TrainConfig", "iter_sentences", "tokenize", "EmbeddingsError", "FormatError", "UnknownWordError",
+    "load_checkpoint", "load_vectors", "save_vectors", "analogy", "cosine", "doesnt_match", "dot",
+    "euclidean", "evaluate_analogies", "evaluate_word_pairs", "most_similar", "most_similar_cosmul",
+    "most_similar_many", "WordVectors", "Vocab",
+]
 __version__ = "0.1.0"
 

@@ -198,7 +198,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_lesson(args) -> int:
-    import numpy as np
 
     from .lessons import ShapeError, dot_versus_cosine, matmul, one_hot, similarity_matrix
 

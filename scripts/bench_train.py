@@ -142,8 +142,8 @@ def main(argv=None) -> int:
                 if not args.no_gensim:
                     theirs.append(one_run("gensim", corpus, arch, args))
             rows.append((arch, ours, theirs))
-        print(f"\n| arch | ours words/s | gensim words/s | ratio | ours acc | gensim acc | ours WS353 | gensim WS353 "
-              f"| ours peak MB | gensim peak MB |")
+        print("\n| arch | ours words/s | gensim words/s | ratio | ours acc | gensim acc | ours WS353 | gensim WS353 "
+              "| ours peak MB | gensim peak MB |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for arch, ours, theirs in rows:
             med = lambda runs, k: statistics.median(r[k] for r in runs) if runs else float("nan")  # noqa: E731

@@ -18,7 +18,6 @@ import gzip
 import html
 import json
 import lzma
-import os
 import re
 import shutil
 import subprocess

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 
 from embeddings.model import CBOW, SkipGram
 from embeddings.optim import RowCappedSGD
-from embeddings.pairs import mask_to_pairs, window_mask, window_offsets
+from embeddings.pairs import window_mask, window_offsets
 
 
 def _batch(window=2, m=6, vocab=10, seed=0):
@@ -66,7 +66,6 @@ def test_row_capped_sgd_equals_plain_sgd_below_the_cap():
     torch.manual_seed(0)
     a, b = SkipGram(10, 8, 2, 5), SkipGram(10, 8, 2, 5)
     b.load_state_dict(a.state_dict())
-    dense = torch.nn.Embedding(10, 8)
     tokens, mask, negatives = _batch()
     for model in (a, b):
         model(tokens, mask, negatives).backward()

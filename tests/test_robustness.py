@@ -13,7 +13,7 @@ import pytest
 
 from embeddings.cli import main
 from embeddings.config import TrainConfig
-from embeddings.io import load_checkpoint, save_checkpoint, Checkpoint
+from embeddings.io import load_checkpoint, save_checkpoint
 from embeddings.train import train
 
 from conftest import make_corpus

@@ -3,7 +3,7 @@ import pytest
 
 from embeddings.cli import main
 from embeddings.config import TrainConfig
-from embeddings.io import load_checkpoint, load_vectors
+from embeddings.io import load_checkpoint
 from embeddings.train import train
 
 gensim = pytest.importorskip("gensim")
