@@ -7,6 +7,8 @@ UMAP is imported only when used (it is slow to import), with an install hint if 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .errors import EmbeddingsError
@@ -88,7 +90,9 @@ class UMAP(_Reducer):
         self.model_ = umap.UMAP(n_components=self.n_components, metric=self.metric,
                                 n_neighbors=min(self.n_neighbors, len(X) - 1), min_dist=self.min_dist,
                                 random_state=self.random_state, init="spectral" if len(X) > 20 else "random")
-        self.embedding_ = self.model_.fit_transform(X)
+        with warnings.catch_warnings():  # seeding makes UMAP single-threaded, and it says so each time
+            warnings.filterwarnings("ignore", message="n_jobs value")
+            self.embedding_ = self.model_.fit_transform(X)
         return self
 
     def transform(self, X) -> np.ndarray:
