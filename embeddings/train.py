@@ -87,6 +87,41 @@ def _stop_on_signals(flag: dict):
             signal.signal(s, h)
 
 
+class _Progress:
+    """The tqdm bar on stderr (words/s, ETA) and the running loss per pair, read every 50 steps
+    because .item() waits for a GPU."""
+
+    EVERY = 50
+
+    def __init__(self, total: float, initial: float, enabled: bool):
+        self.bar = tqdm(total=total, initial=int(initial), unit="word", unit_scale=True, disable=not enabled,
+                        file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+        self.recent: list[tuple[float, float]] = []  # (loss, pairs) of sampled steps
+        self.steps = 0
+
+    def step(self, words_done: float, loss: torch.Tensor, mask: torch.Tensor) -> None:
+        self.steps += 1
+        self.last = (loss, mask)
+        self.bar.update(int(words_done) - self.bar.n)
+        if self.steps % self.EVERY == 1:
+            self._sample()
+
+    def _sample(self) -> None:
+        loss, mask = self.last
+        self.recent = (self.recent + [(loss.item(), mask.sum().item())])[-20:]
+        self.bar.set_postfix(loss=f"{self.loss:.3f}")
+
+    def close(self) -> None:
+        if self.steps % self.EVERY != 1 and self.steps:  # the summary includes the last step
+            self._sample()
+        self.bar.close()
+
+    @property
+    def loss(self) -> float:
+        """Mean loss per (word, context) pair over the sampled recent steps."""
+        return sum(l for l, _ in self.recent) / max(1.0, sum(p for _, p in self.recent))
+
+
 def output_files(output: str | os.PathLike) -> dict[str, Path]:
     out = Path(output)
     return {"text": out / "vectors.txt", "binary": out / "vectors.bin", "checkpoint": out / "checkpoint.npz"}
@@ -140,16 +175,13 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
         total = config.epochs * vocab.total_words
         flag: dict = {}
         done_batches = 0
-        loss_sum = pairs_sum = 0.0
-        recent = []
-        bar = tqdm(total=total, initial=int(state["words_done"]), unit="word", unit_scale=True,
-                   disable=not progress, file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+        report = _Progress(total, state["words_done"], progress)
         started = time.perf_counter()
         words_at_start = state["words_done"]
         with _stop_on_signals(flag):
             try:
                 for epoch in range(state["epoch"], config.epochs):
-                    bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
+                    report.bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
                     for ci, chunk in enumerate(encoded.chunks(config.chunk_tokens)):
                         if epoch == state["epoch"] and ci < state["chunk"]:
                             continue  # already trained before the interruption
@@ -170,26 +202,19 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
                             optimizer.step()
                             state["words_done"] += batch.words
                             done_batches += 1
-                            bar.update(int(state["words_done"]) - bar.n)
-                            if done_batches % 50 == 1:  # .item() syncs a GPU: not every step
-                                recent.append((loss.item(), batch.mask.sum().item()))
-                                recent = recent[-20:]
-                                bar.set_postfix(loss=f"{sum(l for l, _ in recent) / max(1, sum(p for _, p in recent)):.3f}")
+                            report.step(state["words_done"], loss, batch.mask)
                     state.update(chunk=0, batch=0)
                 state.update(epoch=config.epochs, complete=True)
                 interrupted, rng_out = False, gen.get_state()
             except Interrupted as stop:
                 interrupted, rng_out = True, stop.args[0]
-        bar.close()
+        report.close()
         seconds = time.perf_counter() - started
-        with torch.no_grad():
-            in_vec = model.in_embed.weight.detach().cpu().numpy()
-            out_vec = model.out_embed.weight.detach().cpu().numpy()
-        if recent:
-            loss_sum, pairs_sum = sum(l for l, _ in recent), sum(p for _, p in recent)
+        in_vec = model.in_embed.weight.detach().cpu().numpy()
+        out_vec = model.out_embed.weight.detach().cpu().numpy()
         vectors = WordVectors(vocab.words, in_vec, vocab.counts)
         result = TrainResult(vectors, int(round(state["words_done"] - words_at_start)), seconds,
-                             loss_sum / max(pairs_sum, 1), interrupted)
+                             report.loss, interrupted)
         if output is not None:
             paths = output_files(output)
             ck_state = dict(state, corpus=files)
