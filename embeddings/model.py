@@ -3,8 +3,8 @@
 Both score a batch that is a span of running text (see pairs.py): ``tokens`` (M + 2W,) and the
 window mask (M, 2W+1). The input vectors of the whole span are gathered once, H = W_in[tokens];
 the window of centre i is rows i .. i + 2W of H, so all positive pairs are one batched product
-(ops.SkipGramLoss, ops.CBOWLoss). Negatives are N noise words shared by a group of consecutive inputs, so all
-negative scores are one batched (rows, D) @ (D, N) product. Each shared noise word carries weight
+(ops.SkipGramLoss, ops.CBOWLoss). Negatives are N noise words shared by a group of consecutive
+rows, so all negative scores are one batched (rows, D) @ (D, N) product. Each shared noise word carries weight
 K / N, so the expected loss (and gradient) equals word2vec's K independent noise words per pair.
 Embeddings are sparse: backward yields rows of gradient, and SGD touches only those rows.
 """
@@ -18,6 +18,9 @@ from .ops import CBOWLoss, SkipGramLoss
 
 
 class _Word2Vec(nn.Module):
+    loss_function: type[torch.autograd.Function]  # ops.SkipGramLoss or ops.CBOWLoss
+    noise_rows: str                               # rows that share noise words: "span" or "centres"
+
     def __init__(self, vocab_size: int, dim: int, window: int, negative: int):
         super().__init__()
         self.window, self.negative = window, negative
@@ -27,17 +30,19 @@ class _Word2Vec(nn.Module):
             self.in_embed.weight.uniform_(-0.5 / dim, 0.5 / dim)
             self.out_embed.weight.zero_()
 
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+        m = mask.shape[0]
+        h = self.in_embed(tokens)                                     # (M+2W, D) inputs of the span
+        centres = tokens[self.window: self.window + m]                # (M,)
+        out = self.out_embed(torch.cat([centres, negatives.reshape(-1)]))  # (M+G*N, D) one lookup
+        return self.loss_function.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
+
 
 class SkipGram(_Word2Vec):
     """Each context word predicts the centre word (word2vec.c's skip-gram order)."""
 
+    loss_function = SkipGramLoss
     noise_rows = "span"  # noise groups run over the inputs: the whole span of M + 2W rows
-
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-        m = mask.shape[0]
-        h = self.in_embed(tokens)                            # (M+2W, D) inputs of the whole span
-        out = self.out_embed(torch.cat([tokens[self.window: self.window + m], negatives.reshape(-1)]))  # (M+G*N, D)
-        return SkipGramLoss.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
 
 
 class CBOW(_Word2Vec):
@@ -47,13 +52,8 @@ class CBOW(_Word2Vec):
     gradient of the mean, not 1/count of it (see ops.CBOWLoss).
     """
 
+    loss_function = CBOWLoss
     noise_rows = "centres"  # noise groups run over the M window means
-
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-        m = mask.shape[0]
-        h = self.in_embed(tokens)                            # (M+2W, D)
-        out = self.out_embed(torch.cat([tokens[self.window: self.window + m], negatives.reshape(-1)]))  # (M+G*N, D)
-        return CBOWLoss.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
 
 
 def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int) -> _Word2Vec:

@@ -5,8 +5,8 @@ M centre positions plus ``window`` positions of context on each side, and ``mask
 whether ``tokens[i + k]`` (offset k - W from centre i) is in centre i's window; column W, the
 centre itself, is always False. Every (centre, context) pair of word2vec is one True in the mask,
 so the model scores all of them through strided windows of one gathered (M + 2W, D) matrix
-instead of gathering a row per pair. Everything here is vectorised
-torch on the chunk's device: no Python loop over tokens, no host round-trip per step.
+instead of gathering a row per pair. Everything here is vectorised torch on the chunk's device:
+no Python loop over tokens, no host round-trip per step.
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ from .optim import RowCappedSGD
 from .pairs import BatchMaker
 from .vectors import WordVectors
 
-ROW_CAP = 4.0  # see optim.py: a row looked up more often per batch gets an averaged step (16 diverged)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -164,7 +163,7 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
             with torch.no_grad():
                 model.in_embed.weight.copy_(torch.from_numpy(start_vectors.in_vectors))
                 model.out_embed.weight.copy_(torch.from_numpy(start_vectors.out_vectors))
-        optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=ROW_CAP)
+        optimizer = RowCappedSGD(model.parameters(), lr=config.lr)
         gen = torch.Generator(device=device)
         gen.manual_seed(config.seed)
         if rng_state is not None:
