@@ -34,13 +34,13 @@ def _scatter_windows(weights: torch.Tensor, rows: torch.Tensor, n: int) -> torch
     return torch.bmm(skew.contiguous().unsqueeze(1), windows).squeeze(1)     # (n, D)
 
 
-def _grouped(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, int]:
+def _grouped(x: torch.Tensor, groups: int) -> torch.Tensor:
     """x (L, ...) as (groups, rows, ...), zero-padding L up to groups * rows only if it must."""
     rows = -(-x.shape[0] // groups)
     pad = groups * rows - x.shape[0]
     if pad:
         x = torch.cat([x, x.new_zeros(pad, *x.shape[1:])])
-    return x.view(groups, rows, *x.shape[1:]), pad
+    return x.view(groups, rows, *x.shape[1:])
 
 
 class SkipGramLoss(torch.autograd.Function):
@@ -57,9 +57,9 @@ class SkipGramLoss(torch.autograd.Function):
         u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])                 # (M, D), (G, N, D)
         scores = torch.bmm(u.unsqueeze(1), _windows(h, width)).squeeze(1)          # (M, 2W+1)
         uses = _scatter_windows(mask, mask.new_ones(m, 1), h.shape[0]).squeeze(1)  # (n,)
-        hg, _ = _grouped(h, groups)                                                # (G, rows, D)
+        hg = _grouped(h, groups)                                                # (G, rows, D)
         noise_scores = torch.bmm(hg, noise.transpose(1, 2))                        # (G, rows, N)
-        usesg, _ = _grouped(uses, groups)                                          # (G, rows)
+        usesg = _grouped(uses, groups)                                          # (G, rows)
         scale = negative / noise.shape[1]
         loss = (F.softplus(-scores) * mask).sum() + scale * (F.softplus(noise_scores).sum(2) * usesg).sum()
         ctx.save_for_backward(h, out, mask, scores, noise_scores, usesg)
@@ -74,7 +74,7 @@ class SkipGramLoss(torch.autograd.Function):
         u, noise = out[:m], out[m:].view(ctx.groups, -1, dim)
         g_pos = torch.sigmoid(-scores).mul_(mask).mul_(-grad)                      # (M, 2W+1) dloss/dscore
         g_neg = torch.sigmoid(noise_scores).mul_(usesg.unsqueeze(2)).mul_(grad * ctx.scale)  # (G, rows, N)
-        hg, _ = _grouped(h, ctx.groups)
+        hg = _grouped(h, ctx.groups)
         grad_h = _scatter_windows(g_pos, u, n)                                      # (n, D)
         grad_h += torch.bmm(g_neg, noise).view(-1, dim)[:n]
         grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
@@ -100,9 +100,9 @@ class CBOWLoss(torch.autograd.Function):
         weights = mask / count.clamp(min=1).unsqueeze(1)                           # (M, 2W+1)
         c = torch.bmm(weights.unsqueeze(1), _windows(h, width).transpose(1, 2)).squeeze(1)  # (M, D)
         scores = (c * u).sum(1)                                                    # (M,)
-        cg, _ = _grouped(c, groups)                                                # (G, rows, D)
+        cg = _grouped(c, groups)                                                # (G, rows, D)
         noise_scores = torch.bmm(cg, noise.transpose(1, 2))                        # (G, rows, N)
-        hasg, _ = _grouped(has, groups)                                            # (G, rows)
+        hasg = _grouped(has, groups)                                            # (G, rows)
         scale = negative / noise.shape[1]
         loss = (F.softplus(-scores) * has).sum() + scale * (F.softplus(noise_scores).sum(2) * hasg).sum()
         ctx.save_for_backward(out, mask, c, scores, noise_scores, has, hasg)
@@ -116,7 +116,7 @@ class CBOWLoss(torch.autograd.Function):
         u, noise = out[:m], out[m:].view(ctx.groups, -1, dim)
         g_pos = torch.sigmoid(-scores).mul_(has).mul_(-grad).unsqueeze(1)          # (M, 1)
         g_neg = torch.sigmoid(noise_scores).mul_(hasg.unsqueeze(2)).mul_(grad * ctx.scale)  # (G, rows, N)
-        cg, _ = _grouped(c, ctx.groups)
+        cg = _grouped(c, ctx.groups)
         grad_c = torch.bmm(g_neg, noise).view(-1, dim)[:m]                         # (M, D)
         grad_c.addcmul_(g_pos, u)
         grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
