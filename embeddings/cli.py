@@ -228,6 +228,35 @@ def cmd_lesson(args) -> int:
     return 0
 
 
+EXPLORE_EXAMPLES = """examples:
+  embeddings explore                              # model/ at http://127.0.0.1:8000/, opens the browser
+  embeddings explore --model run2/vectors.bin --port 8001 --no-browser
+  embeddings explore --model glove.6B.100d.txt --format glove"""
+EXPORT_EXAMPLES = """examples:
+  embeddings export --projector projector/        # vectors.tsv, metadata.tsv, projector_config.json
+  embeddings export --projector out/ --model run2/vectors.bin"""
+
+
+def cmd_explore(args) -> int:
+    from .explore import serve
+
+    path = _model_path(args.model)
+    serve(path, host=args.host, port=args.port, open_browser=not args.no_browser, format=args.format)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .io import save_projector
+
+    wv = _load(args)
+    name = Path(args.model or DEFAULT_OUTPUT).name
+    for kind, path in save_projector(wv, args.projector, name=name).items():
+        print(f"wrote {kind}: {path}")
+    print("load vectors.tsv and metadata.tsv at projector.tensorflow.org ('Load'), or serve the folder "
+          "and pass projector_config.json", file=sys.stderr)
+    return 0
+
+
 PLOT_EXAMPLES = """examples:
   embeddings plot dog cat horse democracy election senate          # words, PCA
   embeddings plot --group animals dog cat horse --group politics democracy election senate
@@ -380,6 +409,24 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("words", nargs="*", default=["dog", "cat", "democracy", "election"])
     model_arg(le)
     le.set_defaults(func=cmd_lesson)
+
+    ex = sub.add_parser("explore", help="the vectors in your browser: map, neighbours, analogies (local web page)",
+                        epilog=EXPLORE_EXAMPLES, formatter_class=raw,
+                        description="Serve a local page (and its JSON API, documented at /docs) over one set of vectors.")
+    ex.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_OUTPUT}/)")
+    ex.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"], help="file format (default: by extension)")
+    ex.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    ex.add_argument("--port", type=int, default=8000, help="port (8000)")
+    ex.add_argument("--no-browser", dest="no_browser", action="store_true", help="do not open a browser")
+    ex.set_defaults(func=cmd_explore)
+
+    xp = sub.add_parser("export", help="write the vectors for the TensorFlow Embedding Projector",
+                        epilog=EXPORT_EXAMPLES, formatter_class=raw)
+    xp.add_argument("--projector", required=True, metavar="FOLDER",
+                    help="folder for vectors.tsv, metadata.tsv and projector_config.json")
+    xp.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_OUTPUT}/)")
+    xp.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"], help="file format (default: by extension)")
+    xp.set_defaults(func=cmd_export)
     return parser
 
 

@@ -284,3 +284,51 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if not np.isfinite(ck.in_vectors).all():
         raise FormatError(f"{path}: damaged checkpoint (vectors hold NaN or infinite values)")
     return ck
+
+
+# --- TensorFlow Embedding Projector ---------------------------------------------------------------
+
+def _projector_cell(word: str) -> str:
+    """The Projector splits rows on tabs and lines on newlines: such characters are escaped."""
+    return word.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def projector_vectors_lines(wv: WordVectors, chunk: int = 2048) -> Iterator[str]:
+    """vectors.tsv: one row of tab-separated values per word, no header, in chunks of text."""
+    for start in range(0, len(wv), chunk):
+        rows = wv.vectors[start: start + chunk]
+        yield "".join("\t".join(["%.6g" % x for x in row]) + "\n" for row in rows.tolist())
+
+
+def projector_metadata_lines(wv: WordVectors, chunk: int = 8192) -> Iterator[str]:
+    """metadata.tsv: a 'word<TAB>count' header (the Projector wants one with two columns), then a row a word."""
+    yield "word\tcount\n"
+    counts = wv.counts.tolist() if wv.counts is not None else [""] * len(wv)
+    for start in range(0, len(wv), chunk):
+        yield "".join(f"{_projector_cell(w)}\t{c}\n" for w, c in
+                      zip(wv.index_to_word[start: start + chunk], counts[start: start + chunk]))
+
+
+def projector_config(wv: WordVectors, name: str = "embeddings") -> dict:
+    """projector_config.json: the tensor and its metadata, by paths relative to the config."""
+    return {"embeddings": [{"tensorName": name, "tensorShape": [len(wv), wv.dim],
+                            "tensorPath": "vectors.tsv", "metadataPath": "metadata.tsv"}]}
+
+
+def save_projector(wv: WordVectors, folder: str | os.PathLike, name: str = "embeddings") -> dict[str, Path]:
+    """Write vectors.tsv, metadata.tsv and projector_config.json for the TensorFlow Embedding
+    Projector (projector.tensorflow.org: 'Load' the two TSVs, or serve the folder and point it
+    at the config)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise FormatError(f"{folder}: exists and is not a folder")
+    files = {"vectors": folder / "vectors.tsv", "metadata": folder / "metadata.tsv",
+             "config": folder / "projector_config.json"}
+    for key, lines in (("vectors", projector_vectors_lines(wv)), ("metadata", projector_metadata_lines(wv))):
+        with atomic_write(files[key], "w") as f:
+            for text in lines:
+                f.write(text)
+    with atomic_write(files["config"], "w") as f:
+        json.dump(projector_config(wv, name), f, indent=2)
+        f.write("\n")
+    return files

@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import EmbeddingsError
 from .reduce import PCA, make_reducer
+from .similarity import project_on_axes
 from .vectors import WordVectors
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -184,14 +185,9 @@ def plot_custom_axes(wv: WordVectors, words: Sequence[str], x: tuple[str, str], 
                      ax=None, groups: Mapping[str, Sequence[str]] | None = None):
     """Words placed by their projection on two meaningful directions (as word2viz does):
     x = cosine-space projection on (x[1] - x[0]), y = on (y[1] - y[0])."""
-    def direction(a, b):
-        d = wv.get_vector(b, norm=True) - wv.get_vector(a, norm=True)
-        return d / max(float(np.linalg.norm(d)), 1e-12)
-    dx, dy = direction(*x), direction(*y)
     groups = dict(groups or {"": list(words)})
     all_words = list(dict.fromkeys(w for g in groups.values() for w in g))
-    unit = _vectors(wv, all_words)
-    pts = np.stack([unit @ dx, unit @ dy], 1)                 # (n, 2) two dot products per word
+    pts = project_on_axes(wv, all_words, x, y)                  # (n, 2) two dot products per word
     where = {w: i for i, w in enumerate(all_words)}
     ax = _axes(ax, 2)
     for k, (name, ws) in enumerate(groups.items()):

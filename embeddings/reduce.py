@@ -54,22 +54,52 @@ class PCA(_Reducer):
 
 
 class TSNE(_Reducer):
-    """t-SNE (scikit-learn), cosine distances by default. No transform: it cannot place new points."""
+    """t-SNE, cosine distances by default. No transform: it cannot place new points.
+
+    Computed by openTSNE (Poličar et al. 2024): FFT-accelerated interpolation for the gradient
+    (Linderman et al. 2019) and approximate nearest neighbours, so 75k words take minutes where
+    scikit-learn's exact-neighbour Barnes-Hut takes far longer (scripts/bench_reduce.py measures
+    both). Small inputs use Barnes-Hut, which is faster below a few thousand points.
+    `progress`, if set, is called as progress(fraction, stage) while it runs.
+    """
+
+    FFT_ABOVE = 5000  # points from which the FFT gradient beats Barnes-Hut
 
     def __init__(self, n_components: int = 2, random_state: int = 0, metric: str = "cosine",
-                 perplexity: float = 30.0, max_iter: int = 750):
+                 perplexity: float = 30.0, max_iter: int = 750, progress=None):
         super().__init__(n_components, random_state)
         self.metric, self.perplexity, self.max_iter = metric, perplexity, max_iter
+        self.progress = progress
 
     def fit(self, X) -> "TSNE":
-        from sklearn.manifold import TSNE as SkTSNE
+        import openTSNE
 
         X = self._check(X)
-        perplexity = min(self.perplexity, (len(X) - 1) / 3)  # t-SNE needs perplexity < n
-        model = SkTSNE(n_components=self.n_components, metric=self.metric, perplexity=perplexity,
-                       init="pca", random_state=self.random_state, max_iter=self.max_iter)
-        self.embedding_ = model.fit_transform(X)
-        self.kl_divergence_ = float(model.kl_divergence_)
+        exaggeration_iter = min(250, self.max_iter // 3)
+        total = self.max_iter
+        done = {"iters": 0, "last": 0}
+
+        def report(iteration, error, embedding):  # openTSNE counts iterations anew in each phase
+            done["iters"] += iteration - done["last"] if iteration > done["last"] else iteration
+            done["last"] = iteration
+            if self.progress is not None:
+                self.progress(0.15 + 0.85 * min(1.0, done["iters"] / total), "optimizing layout")
+            return False
+
+        if self.progress is not None:
+            self.progress(0.0, "finding nearest neighbours")
+        # FFT interpolation is fastest in 2D for large n; in 3D its grid grows as n_intervals^3,
+        # so Barnes-Hut stays the method there.
+        method = "fft" if len(X) >= self.FFT_ABOVE and self.n_components == 2 else "bh"
+        model = openTSNE.TSNE(
+            n_components=self.n_components, perplexity=min(self.perplexity, (len(X) - 1) / 3),
+            metric=self.metric, initialization="pca", random_state=self.random_state,
+            early_exaggeration_iter=exaggeration_iter, n_iter=self.max_iter - exaggeration_iter,
+            negative_gradient_method=method, n_jobs=-1, callbacks=report, callbacks_every_iters=10,
+            neighbors="exact" if len(X) < 1000 else "auto")
+        embedding = model.fit(X)
+        self.embedding_ = np.asarray(embedding, dtype=np.float32)
+        self.kl_divergence_ = float(embedding.kl_divergence)
         return self
 
 
@@ -77,9 +107,10 @@ class UMAP(_Reducer):
     """UMAP (umap-learn), cosine by default; `transform` places new points in a fitted map."""
 
     def __init__(self, n_components: int = 2, random_state: int = 0, metric: str = "cosine",
-                 n_neighbors: int = 15, min_dist: float = 0.1):
+                 n_neighbors: int = 15, min_dist: float = 0.1, progress=None):
         super().__init__(n_components, random_state)
         self.metric, self.n_neighbors, self.min_dist = metric, n_neighbors, min_dist
+        self.progress = progress
 
     def fit(self, X) -> "UMAP":
         try:
@@ -89,7 +120,10 @@ class UMAP(_Reducer):
         X = self._check(X)
         self.model_ = umap.UMAP(n_components=self.n_components, metric=self.metric,
                                 n_neighbors=min(self.n_neighbors, len(X) - 1), min_dist=self.min_dist,
-                                random_state=self.random_state, init="spectral" if len(X) > 20 else "random")
+                                random_state=self.random_state, init="spectral" if len(X) > 20 else "random",
+                                **self._progress_kwargs())
+        if self.progress is not None:
+            self.progress(0.0, "finding nearest neighbours")
         with warnings.catch_warnings():  # seeding makes UMAP single-threaded, and it says so each time
             warnings.filterwarnings("ignore", message="n_jobs value")
             self.embedding_ = self.model_.fit_transform(X)
@@ -97,6 +131,29 @@ class UMAP(_Reducer):
 
     def transform(self, X) -> np.ndarray:
         return self.model_.transform(np.asarray(X, dtype=np.float32))
+
+    def _progress_kwargs(self) -> dict:
+        """umap-learn reports layout epochs only through tqdm: give it a bar whose 'file' calls progress."""
+        if self.progress is None:
+            return {}
+        return {"tqdm_kwds": {"disable": False, "file": _EpochReport(self.progress), "bar_format": "{n}/{total}\n",
+                              "mininterval": 0.25}}
+
+
+class _EpochReport:
+    """A file for tqdm that turns its 'n/total' lines into progress(fraction, stage) calls."""
+
+    def __init__(self, progress):
+        self.progress = progress
+
+    def write(self, text: str) -> None:
+        for line in text.replace("\r", "\n").split("\n"):
+            n, _, total = line.strip().partition("/")
+            if n.isdigit() and total.isdigit() and int(total):
+                self.progress(0.3 + 0.7 * int(n) / int(total), "optimizing layout")
+
+    def flush(self) -> None:
+        pass
 
 
 def make_reducer(method: str, n_components: int = 2, random_state: int = 0) -> _Reducer:

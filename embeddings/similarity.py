@@ -109,6 +109,23 @@ def most_similar_many(wv: WordVectors, words: Sequence[str], topn: int = 10, met
             for w, i, s in zip(words, idx, scores)}
 
 
+def axis_direction(wv: WordVectors, start: str, end: str) -> np.ndarray:
+    """Unit direction from start to end in cosine space (unit(end) - unit(start)), as word2viz."""
+    d = wv.get_vector(end, norm=True) - wv.get_vector(start, norm=True)
+    norm = float(np.linalg.norm(d))
+    if norm < 1e-12:
+        raise EmbeddingsError(f"the axis {start!r} -> {end!r} has no direction (the two vectors are parallel)")
+    return d / norm
+
+
+def project_on_axes(wv: WordVectors, rows, x: tuple[str, str], y: tuple[str, str]) -> np.ndarray:
+    """(n, 2) coordinates of the words (or row indices) `rows`: each unit vector's dot product
+    with the x direction (x[0] -> x[1]) and the y direction (y[0] -> y[1])."""
+    idx = [wv.index(r) if isinstance(r, str) else int(r) for r in rows]
+    axes = np.stack([axis_direction(wv, *x), axis_direction(wv, *y)], 1)   # (D, 2)
+    return wv.unit[idx] @ axes                                               # (n, D) @ (D, 2)
+
+
 def doesnt_match(wv: WordVectors, words: Sequence[str]) -> str:
     """The word furthest (by cosine) from the mean of the others' directions, as gensim."""
     words = list(words)
