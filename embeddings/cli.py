@@ -241,7 +241,8 @@ def cmd_explore(args) -> int:
     from .explore import serve
 
     path = _model_path(args.model)
-    serve(path, host=args.host, port=args.port, open_browser=not args.no_browser, format=args.format)
+    serve(path, host=args.host, port=args.port, open_browser=not args.no_browser, format=args.format,
+          cache_dir=Path(args.cache) if args.cache else None)
     return 0
 
 
@@ -418,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     ex.add_argument("--port", type=int, default=8000, help="port (8000)")
     ex.add_argument("--no-browser", dest="no_browser", action="store_true", help="do not open a browser")
+    ex.add_argument("--cache", metavar="FOLDER", help="where t-SNE/UMAP maps are cached (default: projections/ beside the model)")
     ex.set_defaults(func=cmd_explore)
 
     xp = sub.add_parser("export", help="write the vectors for the TensorFlow Embedding Projector",

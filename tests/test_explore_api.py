@@ -221,3 +221,33 @@ def test_concurrent_requests_agree(client, wv):
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(ask, words * 4))
     assert not errors and threading.active_count() < 50
+
+
+def test_cli_export_projector(tmp_path, wv):
+    from embeddings.cli import main
+    model = tmp_path / "vectors.txt"
+    wv_plain = WordVectors([w for w in wv.index_to_word if " " not in w], wv.vectors[[i for i, w in enumerate(wv.index_to_word) if " " not in w]])
+    wv_plain.save(model)
+    assert main(["export", "--projector", str(tmp_path / "proj"), "--model", str(model)]) == 0
+    rows = (tmp_path / "proj" / "vectors.tsv").read_text().splitlines()
+    assert np.allclose(np.array([r.split("\t") for r in rows], dtype=np.float32), wv_plain.vectors, atol=1e-5)
+    meta = (tmp_path / "proj" / "metadata.tsv").read_text().splitlines()
+    assert meta[1:] == [f"{w}\t" for w in wv_plain.index_to_word]
+    config = json.loads((tmp_path / "proj" / "projector_config.json").read_text())
+    assert config["embeddings"][0]["tensorPath"] == "vectors.tsv"
+
+
+def test_cli_explore_errors(tmp_path, monkeypatch, capsys):
+    from embeddings.cli import main
+    monkeypatch.chdir(tmp_path)
+    assert main(["explore", "--no-browser"]) == 1
+    assert "embeddings train" in capsys.readouterr().err           # no model yet: says how to make one
+    make_vectors(50, 4).save(tmp_path / "v.txt") if False else None
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        WordVectors(["a", "b", "c", "d"], np.eye(4)).save(tmp_path / "v.txt")
+        assert main(["explore", "--no-browser", "--model", "v.txt", "--port", str(port)]) == 1
+        assert f"port {port}" in capsys.readouterr().err

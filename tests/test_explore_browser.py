@@ -151,6 +151,10 @@ def test_analogy_answers_and_arrows(page, server, wv):
     assert listed(page, "#analogy-results") == expected
     assert page.evaluate("() => window.embeddingsExplorer.map.arrows.length") == 2
     assert page.locator("#analogy-expr").text_content() == "king − man + woman = ?"
+    page.get_by_role("button", name="Show alone").click()       # re-project the analogy's words alone
+    page.wait_for_function("() => window.embeddingsExplorer.map.words.length === 8")
+    assert set(page.evaluate("() => window.embeddingsExplorer.map.words")) == {"man", "king", "woman", *expected[:5]}
+    assert "isolate=analogy" in page.url
 
 
 def test_custom_axes(page, server, wv):

@@ -82,8 +82,12 @@ def serve(model_path: Path, host: str = "127.0.0.1", port: int = 8000, open_brow
             if server.started:
                 webbrowser.open(url)
         threading.Thread(target=open_when_up, daemon=True).start()
+    # One BLAS thread per request: requests run in parallel threads, and OpenBLAS's own threads
+    # fighting over the same cores made 8 concurrent clients 3.5x slower (scripts/bench_explore.py).
+    from threadpoolctl import threadpool_limits
     try:
-        server.run()
+        with threadpool_limits(limits=1, user_api="blas"):
+            server.run()
     finally:
         store.shutdown()
     print("explorer stopped", file=sys.stderr)

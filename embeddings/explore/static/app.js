@@ -73,10 +73,14 @@ const map = new WordMap($("stage"), (word) => selectWord(word));
 window.embeddingsExplorer = { map, state };   // for scripts and tests that drive the page
 
 function mapWords() {
-  // the words an isolated view shows: the selected word and its neighbours (or the analogy's words)
-  if (!state.isolate) return "";
-  if (state.word && neighborWords.length) return [state.word, ...neighborWords].join(",");
-  if (analogyView) return [analogyView.a, analogyView.b, analogyView.c, ...analogyView.answers].join(",");
+  // the words an isolated view re-projects: the selected word and its neighbours, or the analogy's
+  // words and its best five answers
+  if (state.isolate === "analogy" && analogyView) {
+    return [...new Set([analogyView.a, analogyView.b, analogyView.c, ...analogyView.answers.slice(0, 5)])].join(",");
+  }
+  if (state.isolate && state.isolate !== "analogy" && state.word && neighborWords.length) {
+    return [state.word, ...neighborWords].join(",");
+  }
   return "";
 }
 
@@ -146,6 +150,7 @@ function paintHighlights() {
     arrows.push([analogyView.a, analogyView.b]);
     if (analogyView.answers.length) arrows.push([analogyView.c, analogyView.answers[0]]);
   }
+  if (state.method === "custom") for (const w of [...state.x.split(","), ...state.y.split(",")]) if (w) roles.set(w, "axis");
   for (const w of neighborWords) roles.set(w, "neighbor");
   if (state.word) roles.set(state.word, "selected");
   map.setHighlights(roles, arrows);
@@ -162,12 +167,12 @@ async function selectWord(word) {
   closeSuggestions();
   writeURL();
   await loadNeighbors();
-  if (state.isolate) await loadMap();
+  if (state.isolate && state.isolate !== "analogy") await loadMap();
 }
 
 async function loadNeighbors() {
   showError(null);
-  $("isolate").disabled = !state.word && !analogyView;
+  $("isolate").disabled = !state.word;
   if (!state.word) { neighborWords = []; $("neighbors").replaceChildren(); paintHighlights(); return; }
   try {
     const { body } = await api("/api/neighbors", { word: state.word, k: state.k, metric: state.metric });
@@ -240,7 +245,7 @@ async function solveAnalogy() {
     $("analogy-results").replaceChildren();
     showError(e);
   }
-  $("isolate").disabled = !state.word && !analogyView;
+  $("an-isolate").disabled = !analogyView;
   paintHighlights();
 }
 
@@ -296,8 +301,11 @@ function syncInputs() {
   const [xf = "", xt = ""] = state.x.split(","), [yf = "", yt = ""] = state.y.split(",");
   $("x-from").value = xf; $("x-to").value = xt; $("y-from").value = yf; $("y-to").value = yt;
   $("scale").value = state.scale;
-  $("isolate").setAttribute("aria-pressed", String(!!state.isolate));
-  $("isolate").textContent = state.isolate ? "Show all" : "Isolate";
+  const wordAlone = !!state.isolate && state.isolate !== "analogy", analogyAlone = state.isolate === "analogy";
+  $("isolate").setAttribute("aria-pressed", String(wordAlone));
+  $("isolate").textContent = wordAlone ? "Show all" : "Isolate";
+  $("an-isolate").setAttribute("aria-pressed", String(analogyAlone));
+  $("an-isolate").textContent = analogyAlone ? "Show all" : "Show alone";
 }
 
 function wire() {
@@ -306,7 +314,7 @@ function wire() {
   on("dim", "change", () => { state.dim = $("dim").value; writeURL(); loadMap(); });
   on("n", "change", () => { state.n = $("n").value; writeURL(); loadMap(); });
   on("labels", "change", () => { map.showLabels = $("labels").checked; map.requestDraw(); });
-  on("k", "change", () => { state.k = String(Math.min(200, Math.max(1, Number($("k").value) || 10))); $("k").value = state.k; writeURL(); loadNeighbors().then(() => state.isolate && loadMap()); });
+  on("k", "change", () => { state.k = String(Math.min(200, Math.max(1, Number($("k").value) || 10))); $("k").value = state.k; writeURL(); loadNeighbors().then(() => state.isolate === "word" && loadMap()); });
   on("metric", "change", () => { state.metric = $("metric").value; writeURL(); loadNeighbors(); });
   on("search", "input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(suggest, 120); });
   on("search", "blur", () => setTimeout(closeSuggestions, 150));
@@ -321,7 +329,8 @@ function wire() {
       if (word) selectWord(word);
     }
   });
-  on("isolate", "click", () => { state.isolate = state.isolate ? "" : "1"; syncInputs(); writeURL(); loadMap(); });
+  on("isolate", "click", () => { state.isolate = state.isolate === "word" ? "" : "word"; syncInputs(); writeURL(); loadMap(); });
+  on("an-isolate", "click", () => { state.isolate = state.isolate === "analogy" ? "" : "analogy"; syncInputs(); writeURL(); loadMap(); });
   on("clear", "click", () => {
     Object.assign(state, { word: "", isolate: "", a: "", b: "", c: "" });
     neighborWords = []; analogyView = null;
@@ -333,7 +342,7 @@ function wire() {
     [state.a, state.b, state.c] = ["an-a", "an-b", "an-c"].map((id) => $(id).value.trim());
     state.am = $("an-method").value;
     writeURL();
-    solveAnalogy().then(() => state.isolate && loadMap());
+    solveAnalogy().then(() => state.isolate === "analogy" && loadMap());
   });
   on("axes-form", "submit", (e) => {
     e.preventDefault();
@@ -358,6 +367,7 @@ function wire() {
 
 async function start() {
   readURL();
+  if (state.isolate && state.isolate !== "analogy") state.isolate = "word";
   wire();
   try {
     ({ body: info } = await api("/api/info"));

@@ -10,6 +10,7 @@ const ROLE_STYLE = {                        // highlighted words: colour (0-1 RG
   neighbor: { rgb: [1.0, 0.5, 0.05], size: 8, css: "#c45a00" },
   analogy: { rgb: [0.58, 0.40, 0.74], size: 10, css: "#7b4fa8" },
   answer: { rgb: [0.17, 0.63, 0.17], size: 11, css: "#1d7a1d" },
+  axis: { rgb: [0.09, 0.45, 0.70], size: 10, css: "#15608f" },
 };
 const MAX_LABELS = 220;                     // frequent-word labels on screen at once
 
@@ -66,7 +67,7 @@ export class WordMap {
     const aspect = w / Math.max(h, 1);
     if (dim === 3) {
       this.camera = new THREE.PerspectiveCamera(50, aspect, 0.01, 100);
-      this.camera.position.set(0, 0, 3.2);
+      this.camera.position.set(0, 0, 2.4);
     } else {
       this.camera = new THREE.OrthographicCamera(-aspect * 1.15, aspect * 1.15, 1.15, -1.15, -10, 10);
       this.camera.position.set(0, 0, 5);
@@ -113,9 +114,14 @@ export class WordMap {
     this.words = data.words;
     this.rows = data.rows;
     const pos = new Float32Array(n * 3);
-    // centre and scale into [-1, 1] (the same scale on every axis keeps shapes honest)
-    const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-    for (const c of data.coords) for (let d = 0; d < dim; d++) { lo[d] = Math.min(lo[d], c[d]); hi[d] = Math.max(hi[d], c[d]); }
+    // centre and scale so that 99% of the points fall in [-1, 1] (a few outliers, such as UMAP's
+    // strands of numbers, must not shrink the rest); the same scale on every axis keeps shapes honest
+    const lo = [0, 0, 0], hi = [0, 0, 0];
+    for (let d = 0; d < dim; d++) {
+      const v = Float64Array.from(data.coords, (c) => c[d]).sort();
+      const cut = n > 200 ? Math.floor(n * 0.005) : 0;
+      lo[d] = v[cut]; hi[d] = v[n - 1 - cut];
+    }
     const mid = lo.map((l, d) => (d < dim ? (l + hi[d]) / 2 : 0));
     const half = Math.max(...lo.map((l, d) => (d < dim ? (hi[d] - l) / 2 : 0)), 1e-9);
     data.coords.forEach((c, i) => { for (let d = 0; d < dim; d++) pos[i * 3 + d] = (c[d] - mid[d]) / half; });
@@ -139,7 +145,7 @@ export class WordMap {
 
   resetView() {
     this.controls.reset();
-    if (this.dim === 3) this.camera.position.set(0, 0, 3.2);
+    if (this.dim === 3) this.camera.position.set(0, 0, 2.4);
     this.camera.zoom = 1;
     this.camera.updateProjectionMatrix();
     this.requestDraw();
@@ -220,8 +226,10 @@ export class WordMap {
     const s = this.screen;
     ctx.lineWidth = 2;
     this.arrows.forEach(([a, b], k) => {
-      const x0 = s[a * 2], y0 = s[a * 2 + 1], x1 = s[b * 2], y1 = s[b * 2 + 1];
-      if (!isFinite(x0) || !isFinite(x1)) return;
+      const x0 = s[a * 2], y0 = s[a * 2 + 1];
+      if (!isFinite(x0) || !isFinite(s[b * 2])) return;
+      const length = Math.hypot(s[b * 2] - x0, s[b * 2 + 1] - y0), stop = Math.max(0, length - 7) / (length || 1);
+      const x1 = x0 + (s[b * 2] - x0) * stop, y1 = y0 + (s[b * 2 + 1] - y0) * stop;   // the head stops at the dot
       const colour = k === 0 ? "#7b4fa8" : "#1d7a1d";
       ctx.strokeStyle = ctx.fillStyle = colour;
       ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
@@ -237,20 +245,38 @@ export class WordMap {
   _placeLabels(ctx, w, h) {
     // highlighted words first, then the hovered one, then by frequency (row order); a label that
     // would overlap one already placed is skipped, so zooming in reveals more words
-    const s = this.screen, placed = [], boxes = [];
-    const fits = (b) => !boxes.some((o) => b[0] < o[2] && b[2] > o[0] && b[1] < o[3] && b[3] > o[1]);
+    // Occupied screen space is a grid of 8 x 4 px cells: checking a label costs a few cells, not
+    // a comparison with every label placed, so 75k candidates are scanned within a frame.
+    const s = this.screen, placed = [], CW = 8, CH = 4;
+    const gw = Math.ceil(w / CW) + 1, gh = Math.ceil(h / CH) + 1, grid = new Uint8Array(gw * gh);
+    const cells = (b, mark) => {
+      const x0 = Math.max(0, Math.floor(b[0] / CW)), x1 = Math.min(gw - 1, Math.floor(b[2] / CW));
+      const y0 = Math.max(0, Math.floor(b[1] / CH)), y1 = Math.min(gh - 1, Math.floor(b[3] / CH));
+      for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+        if (mark) grid[y * gw + x] = 1; else if (grid[y * gw + x]) return false;
+      }
+      return true;
+    };
+    if (!this.widths || this.widths.length !== this.words.length) this.widths = new Float32Array(this.words.length);
+    const width = (i, role) => {
+      ctx.font = role ? "bold 13px system-ui, sans-serif" : "12px system-ui, sans-serif";
+      if (role) return ctx.measureText(this.words[i]).width;
+      if (!this.widths[i]) this.widths[i] = ctx.measureText(this.words[i]).width || 0.01;
+      return this.widths[i];
+    };
     const tryLabel = (i, role, force) => {
       const x = s[i * 2], y = s[i * 2 + 1];
       if (!(x >= 0 && x <= w && y >= 0 && y <= h)) return;
-      ctx.font = role ? "bold 13px system-ui, sans-serif" : "12px system-ui, sans-serif";
-      const tw = ctx.measureText(this.words[i]).width;
+      if (!force && !cells([x + 5, y - 15, x + 12, y + 2], false)) return;   // crowded: skip cheaply
+      const tw = width(i, role);
       // right and above the point; a highlighted word that collides tries the other corners
-      const spots = force ? [[6, -4], [6, 13], [-tw - 6, -4], [-tw - 6, 13]] : [[6, -4]];
+      const spots = force ? [[6, -4], [6, 13], [-tw - 6, -4], [-tw - 6, 13], [6, -21], [6, 30], [-tw - 6, -21], [-tw - 6, 30]]
+                          : [[6, -4]];
       for (const [dx, dy] of spots) {
         const b = [x + dx - 1, y + dy - 11, x + dx + tw + 3, y + dy + 6];
-        if (fits(b)) { boxes.push(b); placed.push({ i, x: x + dx - 6, y: y + dy + 4, role }); return; }
+        if (cells(b, false)) { cells(b, true); placed.push({ i, x: x + dx - 6, y: y + dy + 4, role }); return; }
       }
-      if (force) { boxes.push([x + 5, y - 15, x + 9 + tw, y + 2]); placed.push({ i, x, y, role }); }
+      if (force) { cells([x + 5, y - 15, x + 9 + tw, y + 2], true); placed.push({ i, x, y, role }); }
     };
     for (const [i, role] of this.roles) tryLabel(i, role, true);
     if (this.hover >= 0 && !this.roles.has(this.hover)) tryLabel(this.hover, "hover", true);
@@ -261,7 +287,6 @@ export class WordMap {
       const before = placed.length;
       tryLabel(i, null, false);
       if (placed.length > before) frequent++;
-      if (i > 20000 && frequent === 0) break;   // nothing fits: stop scanning
     }
     return placed;
   }
