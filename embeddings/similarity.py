@@ -79,21 +79,34 @@ def _query(wv: WordVectors, positive, negative, metric: str) -> tuple[np.ndarray
 
 
 def _top(scores: np.ndarray, exclude: Iterable[int], topn: int) -> list[int]:
-    scores = scores.copy()
-    scores[list(exclude)] = -np.inf
-    topn = min(topn, int(np.isfinite(scores).sum()))
+    """Rows of the topn highest scores, leaving out `exclude`; by score, ties by frequency rank.
+
+    Only the best topn + len(exclude) rows are partitioned out (no copy or mask of the whole
+    vector), then the excluded ones are dropped: the same answer as masking them first.
+    """
+    excluded = {int(i) for i in exclude if 0 <= int(i) < len(scores)}
+    topn = min(topn, len(scores) - len(excluded))
     if topn <= 0:
         return []
-    best = np.argpartition(-scores, topn - 1)[:topn]
-    return best[np.lexsort((best, -scores[best]))].tolist()  # by score, ties by frequency rank
+    m = min(len(scores), topn + len(excluded))
+    best = np.argpartition(scores, len(scores) - m)[len(scores) - m:]
+    best = np.array([i for i in best.tolist() if i not in excluded], dtype=np.int64)
+    return best[np.lexsort((best, -scores[best]))][:topn].tolist()
 
 
 def most_similar(wv: WordVectors, positive=None, negative=None, topn: int = 10, metric: str = "cosine",
-                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-    """Words nearest to mean(positive) - mean(negative), query words left out (as gensim)."""
+                 restrict_vocab: int | None = None, scorer=None) -> list[tuple[str, float]]:
+    """Words nearest to mean(positive) - mean(negative), query words left out (as gensim).
+
+    `scorer(q, metric)`, if given, computes the (V,) scores of the query vector against the whole
+    table in its own way (the explorer batches concurrent queries into one matrix product).
+    """
     q, exclude = _query(wv, positive, negative, metric)
-    table = (wv.unit if metric == "cosine" else wv.vectors)[:restrict_vocab]
-    scores = table @ q                                   # (V,) one matrix-vector product
+    if scorer is not None:
+        scores = scorer(q, metric)[:restrict_vocab]
+    else:
+        table = (wv.unit if metric == "cosine" else wv.vectors)[:restrict_vocab]
+        scores = table @ q                               # (V,) one matrix-vector product
     return [(wv.index_to_word[i], float(scores[i])) for i in _top(scores, exclude, topn)]
 
 
@@ -138,14 +151,14 @@ def doesnt_match(wv: WordVectors, words: Sequence[str]) -> str:
 
 
 def analogy(wv: WordVectors, a: str, b: str, c: str, topn: int = 10, method: str = "add",
-            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+            restrict_vocab: int | None = None, scorer=None) -> list[tuple[str, float]]:
     """a : b :: c : ?  (that is, b - a + c; "king - man + woman" is analogy("man", "king", "woman")).
 
     method "add" is 3CosAdd (cos(x, b) - cos(x, a) + cos(x, c)); "mul" is 3CosMul (Levy & Goldberg
     2014): cos'(x, b) cos'(x, c) / (cos'(x, a) + 1e-6) with cos' = (1 + cos) / 2.
     """
     if method == "add":
-        return most_similar(wv, [b, c], [a], topn, "cosine", restrict_vocab)
+        return most_similar(wv, [b, c], [a], topn, "cosine", restrict_vocab, scorer)
     if method == "mul":
         return most_similar_cosmul(wv, [b, c], [a], topn, restrict_vocab)
     raise EmbeddingsError(f"unknown analogy method {method!r} (add or mul)")

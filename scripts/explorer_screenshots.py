@@ -18,7 +18,7 @@ CHROMIUM = os.environ.get("EMBEDDINGS_CHROMIUM", "/usr/bin/chromium")
 VIEWS = {
     "explorer_tsne_king": "?method=tsne&word=king&sa=dog&sb=cat",
     "explorer_analogy": "?a=man&b=king&c=woman&isolate=analogy&sa=king&sb=queen",
-    "explorer_axes": "?method=custom&x=man,woman&y=poor,rich&n=1000&word=doctor",
+    "explorer_axes": "?method=custom&x=man,woman&y=poor,rich&n=1000&word=king",
     "explorer_umap_3d": "?method=umap&dim=3&word=computer",
 }
 

@@ -136,10 +136,12 @@ def test_tsne_computes_in_background_then_is_cached(client, wv):
 
 def test_custom_axes_equal_library(client, wv):
     body = ok(client, "/api/axes?x=man,woman&y=poor,rich&words=king,queen,dog")
-    expected = project_on_axes(wv, ["king", "queen", "dog"], ("man", "woman"), ("poor", "rich"))
+    expected = project_on_axes(wv, ["king", "queen", "dog", "man", "woman", "poor", "rich"], ("man", "woman"), ("poor", "rich"))
     assert np.allclose(body["coords"], expected, atol=1e-4)
-    assert body["x"] == ["man", "woman"] and body["words"] == ["king", "queen", "dog"]
+    assert body["x"] == ["man", "woman"] and body["words"] == ["king", "queen", "dog", "man", "woman", "poor", "rich"]
     assert len(ok(client, "/api/axes?x=man,woman&y=poor,rich&n=50")["coords"]) == 50
+    few = ok(client, "/api/axes?x=man,woman&y=w300,rich&n=3")                 # axis words always answered
+    assert few["words"] == ["king", "queen", "man", "woman", "w300", "rich"]
 
 
 @pytest.mark.parametrize("url, status, needle", [
@@ -251,3 +253,44 @@ def test_cli_explore_errors(tmp_path, monkeypatch, capsys):
         WordVectors(["a", "b", "c", "d"], np.eye(4)).save(tmp_path / "v.txt")
         assert main(["explore", "--no-browser", "--model", "v.txt", "--port", str(port)]) == 1
         assert f"port {port}" in capsys.readouterr().err
+
+
+def test_batcher_scores_equal_a_plain_product():
+    from embeddings.explore.batching import ScoreBatcher
+    rng = np.random.default_rng(3)
+    table = rng.standard_normal((500, 12)).astype(np.float32)
+    queries = rng.standard_normal((64, 12)).astype(np.float32)
+    batcher = ScoreBatcher(table)
+    with ThreadPoolExecutor(16) as pool:                     # many at once: batched together
+        got = list(pool.map(batcher.scores, queries))
+    for q, s in zip(queries, got):
+        assert np.allclose(s, table @ q, atol=1e-5)
+    with pytest.raises(ValueError):                           # a bad query fails its caller, not the thread
+        batcher.scores(np.ones(5, dtype=np.float32))
+    assert np.allclose(batcher.scores(queries[0]), table @ queries[0], atol=1e-5)
+
+
+def test_api_agrees_with_gensim_on_a_file_gensim_wrote(tmp_path):
+    gensim_models = pytest.importorskip("gensim.models")
+    rng = np.random.default_rng(5)
+    words = ["king", "queen", "man", "woman", "dog", "cat"] + [f"w{i}" for i in range(194)]
+    kv = gensim_models.KeyedVectors(vector_size=20)
+    kv.add_vectors(words, rng.standard_normal((len(words), 20)).astype(np.float32))
+    path = tmp_path / "gensim.bin"
+    kv.save_word2vec_format(str(path), binary=True)
+    from embeddings import load_vectors
+    with TestClient(create_app(load_vectors(path), None), base_url="http://127.0.0.1") as c:
+        got = c.get("/api/neighbors?word=dog&k=8").json()["neighbors"]
+        assert [(r["word"], pytest.approx(r["score"], abs=1e-5)) for r in got] == kv.most_similar("dog", topn=8)
+        got = c.get("/api/analogy?a=man&b=king&c=woman&k=8").json()["results"]
+        expected = kv.most_similar(positive=["king", "woman"], negative=["man"], topn=8)
+        assert [(r["word"], pytest.approx(r["score"], abs=1e-5)) for r in got] == expected
+        got = c.get("/api/analogy?a=man&b=king&c=woman&k=8&method=mul").json()["results"]
+        expected = kv.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=8)
+        assert [(r["word"], pytest.approx(r["score"], abs=1e-5)) for r in got] == expected
+
+
+def test_is_loopback():
+    from embeddings.explore import is_loopback
+    assert all(map(is_loopback, ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "192.168.1.4", "::", "example.com"]))

@@ -82,8 +82,9 @@ def serve(model_path: Path, host: str = "127.0.0.1", port: int = 8000, open_brow
             if server.started:
                 webbrowser.open(url)
         threading.Thread(target=open_when_up, daemon=True).start()
-    # One BLAS thread per request: requests run in parallel threads, and OpenBLAS's own threads
-    # fighting over the same cores made 8 concurrent clients 3.5x slower (scripts/bench_explore.py).
+    # One BLAS thread: OpenBLAS's extra threads spin between calls, and on a small machine that
+    # spinning took the cores the request threads needed (server CPU per request 5 ms -> 3 ms,
+    # scripts/bench_explore.py). Concurrent queries share one product instead (batching.py).
     from threadpoolctl import threadpool_limits
     try:
         with threadpool_limits(limits=1, user_api="blas"):

@@ -33,6 +33,7 @@ from ..errors import EmbeddingsError, UnknownWordError
 from ..similarity import analogy as library_analogy
 from ..similarity import most_similar, project_on_axes
 from ..vectors import WordVectors
+from .batching import ScoreBatcher
 from .projections import ProjectionStore
 
 STATIC = Path(__file__).parent / "static"
@@ -110,9 +111,14 @@ class Explorer:
     def __init__(self, wv: WordVectors, store: ProjectionStore | None, name: str):
         self.wv, self.store, self.name = wv, store, name
         wv.unit, wv.norms  # computed now, not by the first concurrent requests
+        self.batchers = {"cosine": ScoreBatcher(wv.unit, "cosine"), "dot": ScoreBatcher(wv.vectors, "dot")}
         order = sorted(range(len(wv)), key=wv.index_to_word.__getitem__)
         self.sorted_words = [wv.index_to_word[i] for i in order]   # for prefix search by bisection
         self.sorted_rank = np.asarray(order, dtype=np.int64)       # their rows: row order is frequency order
+
+    def scores(self, q: np.ndarray, metric: str) -> np.ndarray:
+        """The library's scorer hook: concurrent requests share one matrix product."""
+        return self.batchers[metric].scores(q)
 
     def index(self, word: str, name: str = "word") -> int:
         try:
@@ -220,7 +226,7 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
         (as `embeddings.most_similar` and gensim's `most_similar`)."""
         ex.index(word)
         ex.check_k(k)
-        rows = most_similar(wv, word, topn=k, metric=metric)
+        rows = most_similar(wv, word, topn=k, metric=metric, scorer=ex.scores)
         return {"word": word, "metric": metric, "norm": float(wv.norms[wv.word_to_index[word]]),
                 "neighbors": [{"word": w, "score": s, "row": wv.word_to_index[w]} for w, s in rows]}
 
@@ -233,7 +239,7 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
         for name, w in (("a", a), ("b", b), ("c", c)):
             ex.index(w, name)
         ex.check_k(k)
-        rows = library_analogy(wv, a, b, c, topn=k, method=method)
+        rows = library_analogy(wv, a, b, c, topn=k, method=method, scorer=ex.scores)
         return {"a": a, "b": b, "c": c, "method": method,
                 "results": [{"word": w, "score": s, "row": wv.word_to_index[w]} for w, s in rows]}
 
@@ -287,12 +293,15 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
              y: str = Query(..., description="two words 'from,to'", examples=["poor,rich"]),
              words: str | None = Query(None, description="comma-separated words (default: the n most frequent)"),
              n: int | None = Query(None, ge=1)):
-        """Each word's unit vector dotted with unit(x_to) - unit(x_from), normalised, and the same for y."""
+        """Each word's unit vector dotted with unit(x_to) - unit(x_from), normalised, and the same for y.
+        The four axis words are always among the words answered (after the others)."""
         xa, ya = _pair(x, "x"), _pair(y, "y")
         for name, pair in (("x", xa), ("y", ya)):
             for w in pair:
                 ex.index(w, name)
         rows = ex.rows(_word_list(words, "words"), n)
+        axis_rows = [wv.word_to_index[w] for w in dict.fromkeys(xa + ya)]
+        rows = np.concatenate([rows, [r for r in axis_rows if r not in set(rows.tolist())]]).astype(np.int64)
         coords = project_on_axes(wv, rows, xa, ya)
         return {"x": list(xa), "y": list(ya), **ex.word_rows(rows), "coords": _rounded(coords)}
 

@@ -133,7 +133,7 @@ async function loadMap() {
 }
 
 function show(body, dim, caption) {
-  map.setData(body, dim);
+  map.setData(body, dim, body.words.length > 2000 && state.method !== "custom" && state.method !== "pca");
   if (caption !== null) setStatus(caption);
   $("map-caption").textContent = caption || "";
   $("map-help").textContent = dim === 3 ? "drag to rotate · right-drag to pan · scroll to zoom · click a point to select it"

@@ -107,19 +107,21 @@ export class WordMap {
   }
 
   // data: {words, coords: [[x, y(, z)]...], rows, counts}; dim 2 or 3
-  setData(data, dim) {
+  // robust: scale to 99% of the points (big t-SNE/UMAP maps), else to all of them
+  setData(data, dim, robust = false) {
     const n = data.words.length;
     if (dim !== this.dim) this._makeCamera(dim);
     else this.resetView();
     this.words = data.words;
     this.rows = data.rows;
     const pos = new Float32Array(n * 3);
-    // centre and scale so that 99% of the points fall in [-1, 1] (a few outliers, such as UMAP's
-    // strands of numbers, must not shrink the rest); the same scale on every axis keeps shapes honest
+    // centre and scale into [-1, 1]; with `robust`, 99% of the points fill it, so that a few
+    // outliers (UMAP's strands of numbers) do not shrink the rest. One scale for every axis keeps
+    // shapes honest.
     const lo = [0, 0, 0], hi = [0, 0, 0];
     for (let d = 0; d < dim; d++) {
       const v = Float64Array.from(data.coords, (c) => c[d]).sort();
-      const cut = n > 200 ? Math.floor(n * 0.005) : 0;
+      const cut = robust ? Math.floor(n * 0.005) : 0;
       lo[d] = v[cut]; hi[d] = v[n - 1 - cut];
     }
     const mid = lo.map((l, d) => (d < dim ? (l + hi[d]) / 2 : 0));
