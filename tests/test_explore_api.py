@@ -294,3 +294,24 @@ def test_is_loopback():
     from embeddings.explore import is_loopback
     assert all(map(is_loopback, ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]))
     assert not any(map(is_loopback, ["0.0.0.0", "192.168.1.4", "::", "example.com"]))
+
+
+def test_failed_projection_is_one_line_then_retried(tmp_path):
+    import time
+    bad = np.full((40, 4), np.nan, dtype=np.float32)          # t-SNE cannot place NaNs: the worker fails
+    store = ProjectionStore(bad, [f"w{i}" for i in range(40)], tmp_path)
+    deadline = time.time() + 120
+    while (answer := store.get("tsne", 2, np.arange(40)))["status"] != "error" and time.time() < deadline:
+        time.sleep(0.2)
+    assert answer["status"] == "error" and answer["error"].startswith("tsne failed") and "\n" not in answer["error"]
+    assert store.get("tsne", 2, np.arange(40))["status"] in ("queued", "computing")   # asked again: tried again
+    store.shutdown()
+
+
+def test_damaged_cache_file_is_recomputed(tmp_path, wv):
+    store = ProjectionStore(wv.vectors, wv.index_to_word, tmp_path)
+    first = store.get("pca", 2, np.arange(50))
+    key = store.key("pca", 2, np.arange(50))
+    (tmp_path / f"{key}.npy").write_bytes(b"not an array")
+    again = store.get("pca", 2, np.arange(50))
+    assert again["status"] == "ready" and np.allclose(again["coords"], first["coords"])

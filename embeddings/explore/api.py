@@ -282,7 +282,7 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
         if result["status"] == "error":
             raise ApiError(500, result["error"])
         if result["status"] != "ready":
-            return JSONResponse({k: v for k, v in result.items()}, status_code=202)
+            return JSONResponse(result, status_code=202)
         meta = result["meta"]
         return {"status": "ready", "method": method, "dim": dim, "n": len(rows),
                 "explained_variance_ratio": meta.get("explained_variance_ratio"),
@@ -301,7 +301,8 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
                 ex.index(w, name)
         rows = ex.rows(_word_list(words, "words"), n)
         axis_rows = [wv.word_to_index[w] for w in dict.fromkeys(xa + ya)]
-        rows = np.concatenate([rows, [r for r in axis_rows if r not in set(rows.tolist())]]).astype(np.int64)
+        present = set(rows.tolist())
+        rows = np.concatenate([rows, [r for r in axis_rows if r not in present]]).astype(np.int64)
         coords = project_on_axes(wv, rows, xa, ya)
         return {"x": list(xa), "y": list(ya), **ex.word_rows(rows), "coords": _rounded(coords)}
 

@@ -103,7 +103,8 @@ def _worker(cache: str, key: str, method: str, dim: int, X: np.ndarray) -> None:
         _save_result(cache_dir, key, coords, {"method": method, "dim": dim, "n": len(X),
                                               "seconds": time.time() - start, **extra})
     except BaseException as e:  # reported to the page as one line; the server never sees a traceback
-        _write_json(progress_path, {"error": f"{method} failed: {type(e).__name__}: {e}"})
+        first_line = (str(e).strip().splitlines() or [""])[0]
+        _write_json(progress_path, {"error": f"{method} failed: {type(e).__name__}: {first_line}"})
         raise SystemExit(1)
     progress_path.unlink(missing_ok=True)
 
@@ -150,13 +151,17 @@ class ProjectionStore:
             _save_result(self.cache_dir, key, coords, meta)
             return {"status": "ready", "coords": coords, "meta": meta}
         with self._lock:
+            self._schedule()                       # reap a finished job, start a queued one
             job = self._jobs.get(key)
-            if job is None or job.error:
-                if job is not None:           # a failed job is reported once, then may be retried
-                    del self._jobs[key]
-                    return {"status": "error", "error": job.error}
+            if job is not None and job.error:      # reported once; the next request tries again
+                del self._jobs[key]
+                return {"status": "error", "error": job.error}
+            if job is None:
+                hit = self.cached(key)             # finished between the check above and the lock
+                if hit is not None:
+                    return {"status": "ready", "coords": hit[0], "meta": hit[1]}
                 job = self._jobs[key] = Job(key, method, dim, np.asarray(rows))
-            self._schedule()
+                self._schedule()
             return self._status(job)
 
     def _schedule(self) -> None:
@@ -192,8 +197,8 @@ class ProjectionStore:
             return {}
 
     def _status(self, job: Job) -> dict:
-        if self.cached(job.key) is not None:
-            hit = self.cached(job.key)
+        hit = self.cached(job.key)
+        if hit is not None:
             return {"status": "ready", "coords": hit[0], "meta": hit[1]}
         if job.error:
             return {"status": "error", "error": job.error}
