@@ -7,7 +7,7 @@ Training lives in embeddings.train (``from embeddings.train import train``), whi
 from .config import TrainConfig
 from .corpus import iter_sentences, tokenize
 from .errors import EmbeddingsError, FormatError, UnknownWordError
-from .io import load_checkpoint, load_vectors, save_vectors
+from .formats import load_checkpoint, load_vectors, save_vectors
 from .similarity import (analogy, cosine, doesnt_match, dot, euclidean, evaluate_analogies,
                          evaluate_word_pairs, most_similar, most_similar_cosmul, most_similar_many)
 from .vectors import WordVectors

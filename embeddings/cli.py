@@ -11,7 +11,8 @@ from typing import Sequence
 
 from .errors import EmbeddingsError
 
-DEFAULT_OUTPUT = "model"  # folder `embeddings train` writes and the query commands read by default
+from .formats import DEFAULT_MODEL_DIR, find_model
+from .similarity import parse_analogy
 
 TRAIN_EXAMPLES = """examples:
   embeddings train                                # bundled corpus, defaults, into ./model/
@@ -33,24 +34,20 @@ EVALUATE_EXAMPLES = """examples:
   embeddings evaluate --analogies my-questions.txt --pairs my-pairs.tsv --json"""
 
 
-def _model_path(arg: str | None) -> Path:
-    path = Path(arg or os.environ.get("EMBEDDINGS_MODEL", DEFAULT_OUTPUT))
-    if path.is_dir():
-        for name in ("checkpoint.npz", "vectors.bin", "vectors.txt"):
-            if (path / name).is_file():
-                return path / name
-        raise EmbeddingsError(f"{path}: no checkpoint.npz or vectors file inside; train first "
-                              f"(embeddings train --output {path})")
-    if not path.exists():
-        if arg is None:
-            raise EmbeddingsError(f"no trained model at {path}/; run 'embeddings train' first or pass --model")
-        raise EmbeddingsError(f"{path}: no such model file")
-    return path
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1 (e.g. --topn), refused with a clear line otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _load(args) -> "WordVectors":  # noqa: F821
-    from .io import load_vectors
-    return load_vectors(_model_path(args.model), getattr(args, "format", None))
+    from .formats import load_vectors
+    return load_vectors(find_model(args.model), getattr(args, "format", None))
 
 
 def _print_table(title: str, rows: list[tuple[str, float]]) -> None:
@@ -61,6 +58,7 @@ def _print_table(title: str, rows: list[tuple[str, float]]) -> None:
 
 
 def cmd_train(args) -> int:
+    from .callbacks import Evaluate
     from .config import TrainConfig
     from .train import train
 
@@ -73,13 +71,20 @@ def cmd_train(args) -> int:
             config.validate()
         except ValueError as e:
             raise EmbeddingsError(str(e)) from None
-    result = train(config, args.corpus or None, output=args.output, progress=not args.quiet,
-                   resume=args.resume)
+    if config is not None and args.batch_size is not None and config.centres_per_batch() != config.batch_size:
+        print(f"note: --batch-size {config.batch_size} rounded to {config.centres_per_batch()} positions, so "
+              f"that the rows sharing noise words make whole groups of {config.group_size}", file=sys.stderr)
+    output = args.output if args.output is not None or args.resume else DEFAULT_MODEL_DIR
+    callbacks = [Evaluate()] if args.eval else []
+    result = train(config, args.corpus or None, output=output, progress=not args.quiet,
+                   resume=args.resume, callbacks=callbacks)
     if result.interrupted:
         ck = result.files["checkpoint"]
         print(f"interrupted: checkpoint saved to {ck}; resume with: embeddings train --resume {ck}",
               file=sys.stderr)
         return 130
+    if result.stop_reason:
+        print(f"stopped early: {result.stop_reason}", file=sys.stderr)
     print(f"trained {result.words:,} words in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s), "
           f"loss {result.loss:.4f} per pair; {len(result.vectors):,} words x {result.vectors.dim} dims")
     for kind, path in result.files.items():
@@ -100,46 +105,6 @@ def cmd_similar(args) -> int:
             print()
         _print_table(f"nearest to {word!r} ({args.metric}):", rows)
     return 0
-
-
-def parse_analogy(terms: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Parse analogy arguments into (positive, negative) words.
-
-    Accepts "A B C" (A - B + C), an expression "A - B + C" (any number of +/- terms, one or
-    several arguments), or "a:b::c:?" (b - a + c). Raises EmbeddingsError on anything else.
-    """
-    text = " ".join(terms).strip()
-    if "::" in text:
-        left, _, right = text.partition("::")
-        a, b = [w.strip() for w in left.split(":")] if left.count(":") == 1 else ("", "")
-        c, _, q = right.partition(":")
-        if not (a and b and c.strip()) or q.strip() not in ("?", "") or ":" in q:
-            raise EmbeddingsError(f"cannot read analogy {text!r}: write it as a:b::c:?")
-        return [b, c.strip()], [a]
-    tokens = text.replace("+", " + ").replace("-", " - ").split()
-    if not tokens:
-        raise EmbeddingsError("no analogy given: try 'king man woman' or 'king - man + woman'")
-    if not any(t in "+-" for t in tokens):
-        if len(tokens) != 3:
-            raise EmbeddingsError(f"give three words A B C (meaning A - B + C), got {len(tokens)}")
-        return [tokens[0], tokens[2]], [tokens[1]]
-    positive, negative, sign = [], [], "+"
-    expect_word = True
-    for t in tokens:
-        if t in "+-":
-            if expect_word and not (t == "-" and not positive and not negative):
-                raise EmbeddingsError(f"cannot read analogy {text!r}: two operators in a row")
-            sign, expect_word = t, True
-        else:
-            if not expect_word:
-                raise EmbeddingsError(f"cannot read analogy {text!r}: two words without + or - between")
-            (positive if sign == "+" else negative).append(t)
-            expect_word = False
-    if expect_word:
-        raise EmbeddingsError(f"cannot read analogy {text!r}: it ends with an operator")
-    if not positive:
-        raise EmbeddingsError(f"cannot read analogy {text!r}: it needs a word with +")
-    return positive, negative
 
 
 def cmd_analogy(args) -> int:
@@ -240,17 +205,17 @@ EXPORT_EXAMPLES = """examples:
 def cmd_explore(args) -> int:
     from .explore import serve
 
-    path = _model_path(args.model)
+    path = find_model(args.model)
     serve(path, host=args.host, port=args.port, open_browser=not args.no_browser, format=args.format,
           cache_dir=Path(args.cache) if args.cache else None)
     return 0
 
 
 def cmd_export(args) -> int:
-    from .io import save_projector
+    from .formats import save_projector
 
     wv = _load(args)
-    name = Path(args.model or DEFAULT_OUTPUT).name
+    name = Path(args.model or DEFAULT_MODEL_DIR).name
     for kind, path in save_projector(wv, args.projector, name=name).items():
         print(f"wrote {kind}: {path}")
     print("load vectors.tsv and metadata.tsv at projector.tensorflow.org ('Load'), or serve the folder "
@@ -351,13 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, help="starting learning rate (0.025 skip-gram, 0.05 CBOW)")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
-    t.add_argument("--output", default=DEFAULT_OUTPUT, help=f"folder for vectors and checkpoint ({DEFAULT_OUTPUT})")
+    t.add_argument("--output", help=f"folder for vectors and checkpoint ({DEFAULT_MODEL_DIR}; "
+                                    "with --resume: the checkpoint's own folder)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")
+    t.add_argument("--eval", action="store_true",
+                   help="score analogies and word pairs (bundled sets) at the end of every epoch")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
     def model_arg(p):
-        p.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_OUTPUT}/)")
+        p.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
         p.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"],
                        help="file format (default: by extension)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -365,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("similar", help="nearest neighbours of words", epilog=SIMILAR_EXAMPLES, formatter_class=raw)
     s.add_argument("words", nargs="+")
     s.add_argument("--metric", choices=["cosine", "dot"], default="cosine")
-    s.add_argument("--topn", type=int, default=10)
+    s.add_argument("--topn", type=positive_int, default=10)
     model_arg(s)
     s.set_defaults(func=cmd_similar)
 
@@ -373,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=raw)
     a.add_argument("terms", nargs="+", help="A B C, or an expression like 'king - man + woman', or a:b::c:?")
     a.add_argument("--method", choices=["add", "mul"], default="add", help="3CosAdd or 3CosMul (add)")
-    a.add_argument("--topn", type=int, default=10)
+    a.add_argument("--topn", type=positive_int, default=10)
     model_arg(a)
     a.set_defaults(func=cmd_analogy)
 
@@ -382,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--analogies", help="questions file (default: bundled questions-words.txt)")
     e.add_argument("--pairs", help="word-pair similarity file (default: bundled wordsim353.tsv)")
     e.add_argument("--method", choices=["add", "mul", "both"], default="add")
-    e.add_argument("--restrict-vocab", dest="restrict_vocab", type=int, default=300_000,
+    e.add_argument("--restrict-vocab", dest="restrict_vocab", type=positive_int, default=300_000,
                    help="only the N most frequent words count (300000, as gensim)")
     model_arg(e)
     e.set_defaults(func=cmd_evaluate)
@@ -392,9 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--group", nargs="+", action="append", metavar=("NAME", "WORD"),
                     help="a coloured group: --group NAME WORD [WORD ...] (repeatable)")
     pl.add_argument("--neighbors", metavar="WORD", help="a word and its nearest neighbours")
-    pl.add_argument("--k", type=int, default=10, help="neighbours to draw (10)")
+    pl.add_argument("--k", type=positive_int, default=10, help="neighbours to draw (10)")
     pl.add_argument("--analogy", nargs="+", metavar="WORD", help="A B C (A - B + C) or pairs a1 b1 a2 b2 ...")
-    pl.add_argument("--overview", type=int, metavar="N", help="map of the N most frequent words")
+    pl.add_argument("--overview", type=positive_int, metavar="N", help="map of the N most frequent words")
     pl.add_argument("--labels", type=int, default=150, help="labels drawn on an overview (150)")
     pl.add_argument("--x-axis", dest="x_axis", nargs=2, metavar=("FROM", "TO"), help="x = projection on TO - FROM")
     pl.add_argument("--y-axis", dest="y_axis", nargs=2, metavar=("FROM", "TO"), help="y = projection on TO - FROM")
@@ -414,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explore", help="the vectors in your browser: map, neighbours, analogies (local web page)",
                         epilog=EXPLORE_EXAMPLES, formatter_class=raw,
                         description="Serve a local page (and its JSON API, documented at /docs) over one set of vectors.")
-    ex.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_OUTPUT}/)")
+    ex.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
     ex.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"], help="file format (default: by extension)")
     ex.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     ex.add_argument("--port", type=int, default=8000, help="port (8000)")
@@ -426,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=EXPORT_EXAMPLES, formatter_class=raw)
     xp.add_argument("--projector", required=True, metavar="FOLDER",
                     help="folder for vectors.tsv, metadata.tsv and projector_config.json")
-    xp.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_OUTPUT}/)")
+    xp.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
     xp.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"], help="file format (default: by extension)")
     xp.set_defaults(func=cmd_export)
     return parser

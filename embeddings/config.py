@@ -53,6 +53,17 @@ class TrainConfig:
             raise ValueError("lr must be positive, not 0")
         return self
 
+    def centres_per_batch(self) -> int:
+        """Centre positions per step: batch_size rounded to the nearest count at which the rows
+        that share noise words make whole groups (at least one): skip-gram's groups run over the
+        span's M + 2W inputs, CBOW's over its M centres."""
+        group = self.group_size or ARCH_DEFAULTS[self.arch]["group_size"]
+        extra = 2 * self.window if self.arch == "skipgram" else 0
+        groups = max(1, round((self.batch_size + extra) / group))
+        while groups * group - extra < 1:
+            groups += 1
+        return groups * group - extra
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 TOKEN_RE = re.compile(r"[^\W_]+")
+OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}  # the one table of compressed-file openers
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED_CORPUS = DATA_DIR / "corpus"
 TEXT_SUFFIXES = (".txt", ".gz", ".bz2", ".xz", ".text", ".tok")
@@ -34,8 +35,7 @@ def tokenize(text: str) -> list[str]:
 def open_text(path: str | os.PathLike) -> io.TextIOBase:
     """Open a plain, .gz, .bz2 or .xz file as UTF-8 text, replacing undecodable bytes."""
     path = str(path)
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(Path(path).suffix, open)
-    return opener(path, "rt", encoding="utf-8", errors="replace")
+    return OPENERS.get(Path(path).suffix, open)(path, "rt", encoding="utf-8", errors="replace")
 
 
 def corpus_files(paths: Iterable[str | os.PathLike] | None = None) -> list[Path]:

@@ -10,6 +10,7 @@ chunk size, never by the corpus.
 from __future__ import annotations
 
 import lzma
+import zlib
 import os
 import re
 import tempfile
@@ -19,13 +20,13 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .corpus import corpus_files, open_text
+from .corpus import TOKEN_RE, corpus_files, open_text
 from .errors import EmbeddingsError
 from .vocab import Vocab
 
 SENTENCE_END = -1  # marks a line break in the id stream
 DROPPED = -2       # a word below min_count (removed before windows are drawn, as in word2vec)
-_TOKEN_OR_NEWLINE = re.compile(r"[^\W_]+|\n")  # corpus.TOKEN_RE, plus line breaks
+_TOKEN_OR_NEWLINE = re.compile(TOKEN_RE.pattern + r"|\n")  # the one tokenizer, plus line breaks
 _READ_CHARS = 1 << 22
 
 
@@ -38,7 +39,7 @@ def _check_not_binary(path: Path) -> None:
     try:
         with open_text(path) as f:
             head = f.read(8192)
-    except (OSError, EOFError, lzma.LZMAError) as e:
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
         raise CorpusError(f"cannot read corpus file {path}: {e}") from None
     if "\x00" in head:
         raise CorpusError(f"corpus file {path} looks binary (it holds NUL bytes), not text")
@@ -87,7 +88,7 @@ class EncodedCorpus:
                 while True:
                     try:
                         block = f.read(_READ_CHARS)
-                    except (OSError, EOFError, lzma.LZMAError) as e:  # a damaged .gz/.bz2/.xz
+                    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:  # a damaged .gz/.bz2/.xz
                         raise CorpusError(f"cannot read corpus file {path}: {e}") from None
                     text = tail + block
                     if block:  # keep a partial last token for the next block

@@ -97,12 +97,11 @@ class BatchMaker:
         pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
         ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
         mask = window_mask(sentence, reach, W)                                         # (L, 2W+1)
-        # centres per batch chosen so the rows that share noise words (the span, or the centres)
-        # make a whole number of groups: no padding copies in the model
+        # M (TrainConfig.centres_per_batch) makes the rows that share noise words (the span, or
+        # the centres) a whole number of groups: no padding copies in the model
         extra = 2 * W if self.noise_rows == "span" else 0
-        step = max(1, M - (M + extra) % self.group_size)
-        for s in range(0, L, step):
-            e = min(L, s + step)
+        for s in range(0, L, M):
+            e = min(L, s + M)
             groups = -(-(e - s + extra) // self.group_size)
             negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
             yield Batch(ids_p[s: e + 2 * W], mask[s:e], negatives, n_words * (e - s) / L)

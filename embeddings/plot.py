@@ -253,7 +253,7 @@ def save(ax_or_fig, path) -> str:
     """Save a figure (png, svg or pdf by extension) through a temporary file; return the path."""
     from pathlib import Path
 
-    from .io import atomic_write
+    from .formats import atomic_write
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"

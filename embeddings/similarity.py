@@ -343,3 +343,45 @@ def evaluate_word_pairs(wv: WordVectors, path: str | os.PathLike, restrict_vocab
     model = np.einsum("ij,ij->i", wv.unit[ia], wv.unit[ib])  # row-wise dot products
     return PairsResult(float(stats.pearsonr(model, human)[0]), float(stats.spearmanr(model, human)[0]),
                        len(known), len(pairs) - len(known))
+
+
+# --- reading what a user types ---------------------------------------------------------------------
+
+def parse_analogy(terms: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Parse analogy arguments into (positive, negative) words.
+
+    Accepts "A B C" (A - B + C), an expression "A - B + C" (any number of +/- terms, one or
+    several arguments), or "a:b::c:?" (b - a + c). Raises EmbeddingsError on anything else.
+    """
+    text = " ".join(terms).strip()
+    if "::" in text:
+        left, _, right = text.partition("::")
+        a, b = [w.strip() for w in left.split(":")] if left.count(":") == 1 else ("", "")
+        c, _, q = right.partition(":")
+        if not (a and b and c.strip()) or q.strip() not in ("?", "") or ":" in q:
+            raise EmbeddingsError(f"cannot read analogy {text!r}: write it as a:b::c:?")
+        return [b, c.strip()], [a]
+    tokens = text.replace("+", " + ").replace("-", " - ").split()
+    if not tokens:
+        raise EmbeddingsError("no analogy given: try 'king man woman' or 'king - man + woman'")
+    if not any(t in "+-" for t in tokens):
+        if len(tokens) != 3:
+            raise EmbeddingsError(f"give three words A B C (meaning A - B + C), got {len(tokens)}")
+        return [tokens[0], tokens[2]], [tokens[1]]
+    positive, negative, sign = [], [], "+"
+    expect_word = True
+    for t in tokens:
+        if t in "+-":
+            if expect_word and not (t == "-" and not positive and not negative):
+                raise EmbeddingsError(f"cannot read analogy {text!r}: two operators in a row")
+            sign, expect_word = t, True
+        else:
+            if not expect_word:
+                raise EmbeddingsError(f"cannot read analogy {text!r}: two words without + or - between")
+            (positive if sign == "+" else negative).append(t)
+            expect_word = False
+    if expect_word:
+        raise EmbeddingsError(f"cannot read analogy {text!r}: it ends with an operator")
+    if not positive:
+        raise EmbeddingsError(f"cannot read analogy {text!r}: it needs a word with +")
+    return positive, negative

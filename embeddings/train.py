@@ -1,16 +1,21 @@
-"""The training loop: corpus -> vocabulary -> batches -> SGD steps -> vectors and a checkpoint.
+"""The training loop, in four phases: prepare -> build -> loop -> save.
 
-It knows nothing of the model's inside: it asks the model for a loss, backpropagates, and steps
-the optimizer, with word2vec's linearly decaying learning rate. The device is resolved once.
-Ctrl-C or SIGTERM stops at the next batch boundary and saves a checkpoint to resume from; on the
-CPU a resumed run gives exactly the vectors of an uninterrupted one (same seed).
+    prepare   corpus -> encoded ids + vocabulary (read once, streamed back each epoch)
+    build     model, optimizer, seeded generator, batch maker (restored from a checkpoint if resuming)
+    loop      (epoch, chunk, batch) positions, resumable; one small LoopState; callbacks at its hooks
+    save      vectors (text, binary) and a checkpoint that can resume
+
+The loop knows nothing of the model's inside: it asks it for a loss, backpropagates and steps
+the optimizer with word2vec's linearly decaying learning rate. Progress bars, early stopping,
+per-epoch evaluation and saving are callbacks (callbacks.py). Ctrl-C or SIGTERM stops at the next
+batch and saves a checkpoint; on the CPU a resumed run gives exactly the vectors of an
+uninterrupted one (same seed).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -18,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from . import io
+from . import formats
+from .callbacks import Callback, ProgressBar, StopAfter
 from .config import TrainConfig
 from .corpus import corpus_files
 from .encoded import CorpusError, EncodedCorpus
@@ -30,7 +36,6 @@ from .model import build_model
 from .optim import RowCappedSGD
 from .pairs import BatchMaker
 from .vectors import WordVectors
-
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -51,30 +56,155 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
+def output_files(output: str | os.PathLike) -> dict[str, Path]:
+    out = Path(output)
+    return {"text": out / "vectors.txt", "binary": out / "vectors.bin", "checkpoint": out / "checkpoint.npz"}
+
+
+# --- the state the loop carries --------------------------------------------------------------------
+
+@dataclass
+class LoopState:
+    """Where the loop is and what it has seen: enough to resume, to report, and to stop.
+
+    The running loss sums stay on the device (float64, so no overflow and no rounding drift) and
+    are read once per epoch; `recent_loss()` reads the last step's for a progress bar.
+    """
+
+    config: TrainConfig
+    total_words: float                       # corpus words x epochs: the run's whole length
+    model: torch.nn.Module | None = None     # for callbacks that look at the vectors
+    words: tuple[str, ...] = ()              # the vocabulary, row order
+    epoch: int = 0                           # current epoch (0-based)
+    chunk: int = 0                           # current chunk of the encoded corpus
+    batch: int = 0                           # next batch within the chunk
+    words_done: float = 0.0                  # corpus words trained on so far, all epochs
+    steps: int = 0                           # optimizer steps taken by this process
+    chunk_rng: torch.Tensor | None = None    # generator state at the current chunk's start (resume point)
+    epoch_loss: torch.Tensor | float = 0.0   # sum of this epoch's loss over its pairs (device, float64)
+    epoch_pairs: torch.Tensor | int = 0      # (word, context) pairs scored this epoch (device, int64)
+    history: list[dict] = field(default_factory=list)  # one entry per finished epoch
+    stop: str | None = None                  # set by a callback or a signal: stop after this step (resumable)
+    done: str | None = None                  # set by an on_epoch_end callback: training is finished
+    interrupted: bool = False                # the loop ended before the last epoch
+    complete: bool = False                   # every epoch is done
+    last_loss: torch.Tensor | None = None    # the last step's loss (sum over its pairs)
+    last_pairs: torch.Tensor | None = None   # and its pair count
+
+    def recent_loss(self) -> float:
+        """The last step's loss per pair (waits for the device: call it sparingly)."""
+        if self.last_loss is None:
+            return float("nan")
+        return self.last_loss.item() / max(1, int(self.last_pairs.item()))
+
+    def current_vectors(self) -> WordVectors:
+        """The input vectors as they are now, as a WordVectors (a copy)."""
+        return WordVectors(self.words, self.model.in_embed.weight.detach().cpu().numpy())
+
+    def to_checkpoint(self) -> dict:
+        """The JSON part of a checkpoint (numbers only; the RNG state is saved apart)."""
+        return {"epoch": self.epoch, "chunk": self.chunk, "batch": self.batch, "words_done": self.words_done,
+                "complete": self.complete, "epoch_loss": float(self.epoch_loss), "epoch_pairs": int(self.epoch_pairs),
+                "history": self.history}
+
+
 @dataclass
 class TrainResult:
     vectors: WordVectors
-    words: int                 # corpus words trained on (vocabulary words, all epochs, before subsampling)
+    words: int                 # corpus words trained on by this process (before subsampling)
     seconds: float             # training time, excluding reading the corpus
-    loss: float                # mean loss per (word, context) pair over the last steps
+    loss: float                # mean loss per (word, context) pair: the last finished epoch's, exact
     interrupted: bool = False
+    history: list[dict] = field(default_factory=list)  # per epoch: loss_per_pair, pairs, words, seconds, ...
     files: dict[str, Path] = field(default_factory=dict)
+    stop_reason: str | None = None
 
     @property
     def words_per_second(self) -> float:
         return self.words / max(self.seconds, 1e-9)
 
 
-class Interrupted(Exception):
-    """Raised inside the loop at a batch boundary; carries the RNG state of the chunk's start."""
+# --- phase 1: prepare ------------------------------------------------------------------------------
 
+def prepare(config: TrainConfig, corpus: Sequence[str | os.PathLike] | None) -> EncodedCorpus:
+    """Read the corpus once into encoded ids and a vocabulary (a context manager: temporary file)."""
+    encoded = EncodedCorpus([str(f) for f in corpus_files(corpus)], config.min_count, config.max_vocab)
+    if encoded.vocab.total_words <= config.window:
+        encoded.close()
+        raise CorpusError(f"the corpus is shorter than the window: {encoded.vocab.total_words} words kept "
+                          f"(min_count={config.min_count}), window {config.window}; use a longer corpus "
+                          f"or a smaller --window")
+    return encoded
+
+
+# --- phase 2: build --------------------------------------------------------------------------------
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes free for the model on device (None if unknown)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(config: TrainConfig, vocab_size: int, device: torch.device) -> None:
+    """Refuse, before allocating, a model that cannot fit: two (V, D) float32 matrices, plus room
+    for a step's gradients and the batches."""
+    need = 2 * vocab_size * config.dim * 4
+    free = available_memory(device)
+    if free is not None and need > 0.8 * free:
+        raise EmbeddingsError(
+            f"the model needs {need / 2**30:,.1f} GiB (2 matrices x {vocab_size:,} words x {config.dim:,} dims "
+            f"x 4 bytes) and {device.type} has {free / 2**30:,.1f} GiB free; use a smaller --dim or --max-vocab")
+
+
+@dataclass
+class Parts:
+    """What build() makes: the model, its optimizer and the seeded source of every random draw."""
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    batches: BatchMaker
+    device: torch.device
+
+
+def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.Checkpoint | None = None) -> Parts:
+    """Model, optimizer, generator and batch maker; weights and RNG restored from a checkpoint."""
+    check_memory(config, len(vocab), device)
+    torch.manual_seed(config.seed)
+    model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative).to(device)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(config.seed)
+    if checkpoint is not None:
+        with torch.no_grad():
+            model.in_embed.weight.copy_(torch.from_numpy(checkpoint.in_vectors))
+            model.out_embed.weight.copy_(torch.from_numpy(checkpoint.out_vectors))
+        if checkpoint.rng_state is not None:
+            gen.set_state(torch.from_numpy(checkpoint.rng_state.copy()))
+    optimizer = RowCappedSGD(model.parameters(), lr=config.lr)
+    batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
+                         config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
+                         device, gen, model.noise_rows)
+    return Parts(model, optimizer, gen, batches, device)
+
+
+# --- phase 3: the loop -----------------------------------------------------------------------------
 
 @contextmanager
-def _stop_on_signals(flag: dict):
-    """Turn SIGINT/SIGTERM into a flag the loop checks at batch boundaries (main thread only:
+def stop_on_signals(state: LoopState):
+    """SIGINT/SIGTERM set state.stop, which the loop checks after each step (main thread only:
     Python lets no other thread install signal handlers)."""
     def handler(signum, frame):
-        flag["signal"] = signum
+        state.stop = f"signal {signal.Signals(signum).name}"
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -86,142 +216,154 @@ def _stop_on_signals(flag: dict):
             signal.signal(s, h)
 
 
-class _Progress:
-    """The tqdm bar on stderr (words/s, ETA) and the running loss per pair, read every 50 steps
-    because .item() waits for a GPU."""
-
-    EVERY = 50
-
-    def __init__(self, total: float, initial: float, enabled: bool):
-        self.bar = tqdm(total=total, initial=int(initial), unit="word", unit_scale=True, disable=not enabled,
-                        file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
-        self.recent: list[tuple[float, float]] = []  # (loss, pairs) of sampled steps
-        self.steps = 0
-
-    def step(self, words_done: float, loss: torch.Tensor, mask: torch.Tensor) -> None:
-        self.steps += 1
-        self.last = (loss, mask)
-        self.bar.update(int(words_done) - self.bar.n)
-        if self.steps % self.EVERY == 1:
-            self._sample()
-
-    def _sample(self) -> None:
-        loss, mask = self.last
-        self.recent = (self.recent + [(loss.item(), mask.sum().item())])[-20:]
-        self.bar.set_postfix(loss=f"{self.loss:.3f}")
-
-    def close(self) -> None:
-        if self.steps % self.EVERY != 1 and self.steps:  # the summary includes the last step
-            self._sample()
-        self.bar.close()
-
-    @property
-    def loss(self) -> float:
-        """Mean loss per (word, context) pair over the sampled recent steps."""
-        return sum(l for l, _ in self.recent) / max(1.0, sum(p for _, p in self.recent))
+def _end_epoch(state: LoopState, started: float, callbacks: Sequence[Callback]) -> None:
+    pairs = int(state.epoch_pairs)
+    state.history.append({"epoch": state.epoch + 1, "loss_per_pair": float(state.epoch_loss) / max(1, pairs),
+                          "loss_per_term": float(state.epoch_loss) / max(1, pairs) / (1 + state.config.negative),
+                          "pairs": pairs, "words_done": state.words_done, "seconds": time.perf_counter() - started})
+    for cb in callbacks:
+        cb.on_epoch_end(state)
+    state.epoch_loss = torch.zeros_like(state.epoch_loss)     # float64 / int64 on the device
+    state.epoch_pairs = torch.zeros_like(state.epoch_pairs)
 
 
-def output_files(output: str | os.PathLike) -> dict[str, Path]:
+def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: Sequence[Callback] = ()) -> LoopState:
+    """Train from state's position to the end (or until state.stop is set); return the state.
+
+    Positions already trained (when resuming) are skipped: chunks before state.chunk are not read,
+    and the first state.batch batches of the current chunk are drawn again from the chunk's saved
+    RNG state (so the draws that follow are the uninterrupted run's) but not trained.
+    """
+    config, gen = state.config, parts.generator
+    started = time.perf_counter()
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    batch_callbacks = [cb for cb in callbacks if cb.every > 0]
+    device = parts.device
+    state.epoch_loss = torch.as_tensor(float(state.epoch_loss), dtype=torch.float64, device=device)
+    state.epoch_pairs = torch.as_tensor(int(state.epoch_pairs), dtype=torch.int64, device=device)
+    while state.epoch < config.epochs and state.stop is None:
+        for ci, chunk in enumerate(encoded.chunks(config.chunk_tokens)):
+            if ci < state.chunk:
+                continue                                  # trained before an interruption
+            state.chunk = ci
+            state.chunk_rng = gen.get_state()
+            for bi, batch in enumerate(parts.batches.batches(chunk)):
+                if bi < state.batch:
+                    continue                              # drawn again with the same RNG, already trained
+                lr = config.lr * max(config.min_lr_ratio, 1.0 - state.words_done / state.total_words)
+                for group in parts.optimizer.param_groups:
+                    group["lr"] = lr
+                loss = parts.model(**batch.as_kwargs())
+                parts.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                parts.optimizer.step()
+                pairs = batch.mask.sum()
+                state.epoch_loss += loss.detach()
+                state.epoch_pairs += pairs
+                state.last_loss, state.last_pairs = loss.detach(), pairs
+                state.words_done += batch.words
+                state.batch, state.steps = bi + 1, state.steps + 1
+                for cb in batch_callbacks:
+                    if state.steps % cb.every == 0:
+                        cb.on_batch_end(state)
+                if state.stop is not None:
+                    break
+            if state.stop is not None:
+                break
+            state.batch = 0
+        else:  # every chunk of the epoch done
+            _end_epoch(state, started, callbacks)
+            state.epoch, state.chunk, state.batch = state.epoch + 1, 0, 0
+            if state.done is None:
+                continue
+        break
+    state.complete = state.epoch >= config.epochs or state.done is not None
+    state.interrupted = not state.complete
+    if state.complete:
+        state.chunk_rng = gen.get_state()
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return state
+
+
+# --- phase 4: save ---------------------------------------------------------------------------------
+
+def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) -> dict[str, Path]:
+    """Write the checkpoint (always) and, once training is complete, the vectors (text and binary)."""
+    paths = output_files(output)
+    in_vec = parts.model.in_embed.weight.detach().cpu().numpy()
+    out_vec = parts.model.out_embed.weight.detach().cpu().numpy()
+    ck_state = dict(state.to_checkpoint(), corpus=files, output=str(Path(output).resolve()))
+    formats.save_checkpoint(formats.Checkpoint(vocab.words, vocab.counts, in_vec, out_vec, state.config.to_dict(),
+                                     ck_state, state.chunk_rng.cpu().numpy()), paths["checkpoint"])
+    written = {"checkpoint": paths["checkpoint"]}
+    if state.complete:
+        vectors = WordVectors(vocab.words, in_vec, vocab.counts)
+        vectors.save(paths["text"], "text")
+        vectors.save(paths["binary"], "binary")
+        written.update(text=paths["text"], binary=paths["binary"])
+    return written
+
+
+def check_output(output: str | os.PathLike) -> Path:
     out = Path(output)
-    return {"text": out / "vectors.txt", "binary": out / "vectors.bin", "checkpoint": out / "checkpoint.npz"}
+    if out.exists() and not out.is_dir():
+        raise EmbeddingsError(f"--output {out}: exists and is not a folder; name a folder for the vectors")
+    return out
 
+
+# --- all four ------------------------------------------------------------------------------------
 
 def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike] | None = None,
           output: str | os.PathLike | None = None, progress: bool = True,
-          resume: str | os.PathLike | None = None, stop_after_batches: int | None = None) -> TrainResult:
+          resume: str | os.PathLike | None = None, stop_after_batches: int | None = None,
+          callbacks: Sequence[Callback] = ()) -> TrainResult:
     """Train word vectors; write vectors (text, binary) and a checkpoint into `output` if given.
 
-    resume: a checkpoint saved by an interrupted run; its config and corpus are used.
-    stop_after_batches: act as if interrupted after this many batches (for tests).
+    resume: a checkpoint of an interrupted run; its config, corpus and (unless `output` is given)
+    output folder are used. callbacks: extra Callback objects (see callbacks.py).
+    stop_after_batches: stop as if interrupted after this many steps (for tests).
     """
-    state = {"epoch": 0, "chunk": 0, "batch": 0, "words_done": 0.0, "complete": False}
-    rng_state = None
-    start_vectors = None
+    checkpoint = None
     if resume is not None:
-        ck = io.load_checkpoint(resume)
-        if ck.state.get("complete"):
+        checkpoint = formats.load_checkpoint(resume)
+        if checkpoint.state.get("complete"):
             raise EmbeddingsError(f"{resume}: training already finished; nothing to resume")
-        config = TrainConfig.from_dict(ck.config)
-        corpus = ck.state.get("corpus")
-        state.update({k: ck.state[k] for k in ("epoch", "chunk", "batch", "words_done")})
-        rng_state, start_vectors = ck.rng_state, ck
+        config = TrainConfig.from_dict(checkpoint.config)
+        corpus = checkpoint.state.get("corpus")
+        if output is None:
+            output = checkpoint.state.get("output") or Path(resume).parent
     config = (config or TrainConfig()).validate()
+    if output is not None:
+        output = check_output(output)
     device = resolve_device(config.device)
     files = [str(f) for f in corpus_files(corpus)]
 
-    with EncodedCorpus(files, config.min_count, config.max_vocab) as encoded:
+    with prepare(config, files) as encoded:
         vocab = encoded.vocab
-        if vocab.total_words <= config.window:
-            raise CorpusError(f"the corpus is shorter than the window: {vocab.total_words} words kept "
-                              f"(min_count={config.min_count}), window {config.window}; use a longer corpus "
-                              f"or a smaller --window")
-        if start_vectors is not None and list(vocab.words) != start_vectors.words:
+        if checkpoint is not None and list(vocab.words) != checkpoint.words:
             raise EmbeddingsError(f"{resume}: the corpus has changed since the checkpoint was saved")
-        torch.manual_seed(config.seed)
-        model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative).to(device)
-        if start_vectors is not None:
-            with torch.no_grad():
-                model.in_embed.weight.copy_(torch.from_numpy(start_vectors.in_vectors))
-                model.out_embed.weight.copy_(torch.from_numpy(start_vectors.out_vectors))
-        optimizer = RowCappedSGD(model.parameters(), lr=config.lr)
-        gen = torch.Generator(device=device)
-        gen.manual_seed(config.seed)
-        if rng_state is not None:
-            gen.set_state(torch.from_numpy(rng_state.copy()))
-        batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
-                             config.window, config.batch_size, config.shared_negatives,
-                             config.group_size, device, gen, model.noise_rows)
-        total = config.epochs * vocab.total_words
-        flag: dict = {}
-        done_batches = 0
-        report = _Progress(total, state["words_done"], progress)
+        parts = build(config, vocab, device, checkpoint)
+        state = LoopState(config, total_words=config.epochs * vocab.total_words, model=parts.model,
+                          words=tuple(vocab.words))
+        if checkpoint is not None:
+            s = checkpoint.state
+            for key in ("epoch", "chunk", "batch", "words_done", "epoch_loss", "epoch_pairs"):
+                setattr(state, key, s.get(key, getattr(state, key)))
+            state.history = list(s.get("history", []))
+        words_at_start = state.words_done
+        extra = ([ProgressBar()] if progress else []) + list(callbacks)
+        if stop_after_batches is not None:
+            extra.append(StopAfter(stop_after_batches))
         started = time.perf_counter()
-        words_at_start = state["words_done"]
-        with _stop_on_signals(flag):
-            try:
-                for epoch in range(state["epoch"], config.epochs):
-                    report.bar.set_description(f"epoch {epoch + 1}/{config.epochs}")
-                    for ci, chunk in enumerate(encoded.chunks(config.chunk_tokens)):
-                        if epoch == state["epoch"] and ci < state["chunk"]:
-                            continue  # already trained before the interruption
-                        chunk_rng = gen.get_state()
-                        skip = state["batch"] if (epoch, ci) == (state["epoch"], state["chunk"]) else 0
-                        for bi, batch in enumerate(batches.batches(chunk)):
-                            if bi < skip:
-                                continue  # regenerated with the same draws, already trained
-                            if flag or (stop_after_batches is not None and done_batches >= stop_after_batches):
-                                state.update(epoch=epoch, chunk=ci, batch=bi)
-                                raise Interrupted(chunk_rng)
-                            frac = state["words_done"] / total
-                            for group in optimizer.param_groups:
-                                group["lr"] = config.lr * max(config.min_lr_ratio, 1.0 - frac)
-                            loss = model(**batch.as_kwargs())
-                            optimizer.zero_grad(set_to_none=True)
-                            loss.backward()
-                            optimizer.step()
-                            state["words_done"] += batch.words
-                            done_batches += 1
-                            report.step(state["words_done"], loss, batch.mask)
-                    state.update(chunk=0, batch=0)
-                state.update(epoch=config.epochs, complete=True)
-                interrupted, rng_out = False, gen.get_state()
-            except Interrupted as stop:
-                interrupted, rng_out = True, stop.args[0]
-        report.close()
+        with stop_on_signals(state):
+            run_loop(state, encoded, parts, extra)
         seconds = time.perf_counter() - started
-        in_vec = model.in_embed.weight.detach().cpu().numpy()
-        out_vec = model.out_embed.weight.detach().cpu().numpy()
-        vectors = WordVectors(vocab.words, in_vec, vocab.counts)
-        result = TrainResult(vectors, int(round(state["words_done"] - words_at_start)), seconds,
-                             report.loss, interrupted)
-        if output is not None:
-            paths = output_files(output)
-            ck_state = dict(state, corpus=files)
-            io.save_checkpoint(io.Checkpoint(vocab.words, vocab.counts, in_vec, out_vec, config.to_dict(),
-                                             ck_state, rng_out.cpu().numpy()), paths["checkpoint"])
-            result.files["checkpoint"] = paths["checkpoint"]
-            if not interrupted:
-                vectors.save(paths["text"], "text")
-                vectors.save(paths["binary"], "binary")
-                result.files.update(text=paths["text"], binary=paths["binary"])
-        return result
+        written = save(state, parts, vocab, files, output) if output is not None else {}
+        vectors = WordVectors(vocab.words, parts.model.in_embed.weight.detach().cpu().numpy(), vocab.counts)
+    # the last finished epoch's loss; if none finished, the part of an epoch that ran
+    last = (state.history[-1]["loss_per_pair"] if state.history
+            else float(state.epoch_loss) / max(1, int(state.epoch_pairs)))
+    return TrainResult(vectors, int(round(state.words_done - words_at_start)), seconds, last, state.interrupted,
+                       list(state.history), written, state.stop or state.done)

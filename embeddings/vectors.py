@@ -91,10 +91,10 @@ class WordVectors:
     @classmethod
     def load(cls, path: str | os.PathLike, format: str | None = None) -> "WordVectors":
         """Load word2vec text (.txt, .vec), word2vec binary (.bin), GloVe text or a checkpoint (.npz)."""
-        from . import io
-        return io.load_vectors(path, format)
+        from . import formats
+        return formats.load_vectors(path, format)
 
     def save(self, path: str | os.PathLike, format: str | None = None) -> None:
         """Save as word2vec text (.txt, .vec), word2vec binary (.bin) or GloVe text (format="glove")."""
-        from . import io
-        io.save_vectors(self, path, format)
+        from . import formats
+        formats.save_vectors(self, path, format)

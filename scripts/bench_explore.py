@@ -33,8 +33,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from embeddings.cli import _model_path  # noqa: E402
-from embeddings.io import load_vectors  # noqa: E402
+from embeddings.formats import find_model  # noqa: E402
+from embeddings.formats import load_vectors  # noqa: E402
 from embeddings.similarity import read_analogies  # noqa: E402
 
 CHROMIUM = os.environ.get("EMBEDDINGS_CHROMIUM", "/usr/bin/chromium")
@@ -156,7 +156,7 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--skip-projections", action="store_true", help="skip the t-SNE/UMAP timings")
     args = ap.parse_args()
-    model = _model_path(args.model)
+    model = find_model(args.model)
     wv = load_vectors(model)
     vec_mb = wv.vectors.nbytes / 2**20
     print(f"model {model}: {len(wv):,} words x {wv.dim}, vectors {vec_mb:.0f} MB; "

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from embeddings.cli import _model_path  # noqa: E402
-from embeddings.io import load_vectors  # noqa: E402
+from embeddings.formats import find_model  # noqa: E402
+from embeddings.formats import load_vectors  # noqa: E402
 from embeddings.reduce import make_reducer  # noqa: E402
 
 
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--words", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    wv = load_vectors(_model_path(args.model))
+    wv = load_vectors(find_model(args.model))
     X = wv.unit[:args.words]
     print(f"{args.words} words x {wv.dim} dims, median of {args.repeats} runs")
     t = time.perf_counter()

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from embeddings import plot  # noqa: E402
-from embeddings.cli import _model_path  # noqa: E402
-from embeddings.io import load_vectors  # noqa: E402
+from embeddings.formats import find_model  # noqa: E402
+from embeddings.formats import load_vectors  # noqa: E402
 from embeddings.lessons import matmul, one_hot, similarity_matrix  # noqa: E402
 
 SEED_WORDS = ["dog", "cat", "puppy", "democracy", "election", "king", "queen"]
@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="figures")
     parser.add_argument("--overview", type=int, default=3000, help="words in the overview maps (0: skip)")
     args = parser.parse_args(argv)
-    wv = load_vectors(_model_path(args.model))
+    wv = load_vectors(find_model(args.model))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = []

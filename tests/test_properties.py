@@ -7,10 +7,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embeddings.cli import parse_analogy
+from embeddings.similarity import parse_analogy
 from embeddings.corpus import tokenize
 from embeddings.errors import EmbeddingsError
-from embeddings.io import load_vectors
+from embeddings.formats import load_vectors
 from embeddings.vectors import WordVectors
 from embeddings.vocab import Vocab
 

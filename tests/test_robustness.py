@@ -13,7 +13,7 @@ import pytest
 
 from embeddings.cli import main
 from embeddings.config import TrainConfig
-from embeddings.io import load_checkpoint, save_checkpoint
+from embeddings.formats import load_checkpoint, save_checkpoint
 from embeddings.train import train
 
 from conftest import make_corpus
@@ -177,7 +177,7 @@ def test_malformed_binary_vectors(tmp_path, capsys):
 
 def test_checkpoint_from_another_version(model_dir, capsys):
     ck = load_checkpoint(model_dir / "checkpoint.npz")
-    import embeddings.io as io_mod
+    import embeddings.formats as io_mod
     old = io_mod.CHECKPOINT_VERSION
     io_mod.CHECKPOINT_VERSION = 99
     try:
@@ -220,7 +220,7 @@ def test_pickle_is_refused_and_nothing_runs(tmp_path, capsys):
 # --- interruption loses nothing -------------------------------------------------------------
 
 def _config():
-    return dict(dim=16, epochs=30, min_count=1, batch_size=512, seed=7)
+    return dict(dim=16, epochs=30, min_count=1, batch_size=512, seed=7, device="cpu")  # exact on the CPU
 
 
 def test_sigint_saves_checkpoint_and_resume_equals_uninterrupted(tmp_path):
@@ -229,7 +229,8 @@ def test_sigint_saves_checkpoint_and_resume_equals_uninterrupted(tmp_path):
     out = tmp_path / "run"
     c = _config()
     cmd = [sys.executable, "-m", "embeddings", "train", str(corpus), "--output", str(out), "--dim", str(c["dim"]),
-           "--epochs", str(c["epochs"]), "--min-count", "1", "--batch-size", str(c["batch_size"]), "--seed", str(c["seed"])]
+           "--epochs", str(c["epochs"]), "--min-count", "1", "--batch-size", str(c["batch_size"]), "--seed", str(c["seed"]),
+           "--device", "cpu"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen = b""
     deadline = time.time() + 60
@@ -258,7 +259,7 @@ def test_sigint_saves_checkpoint_and_resume_equals_uninterrupted(tmp_path):
 
 
 def test_resume_in_process_at_many_points(small_corpus, tmp_path):
-    c = TrainConfig(dim=8, epochs=3, min_count=1, batch_size=64, seed=5)
+    c = TrainConfig(dim=8, epochs=3, min_count=1, batch_size=64, seed=5, device="cpu")  # exact on the CPU
     reference = train(c, [small_corpus], progress=False).vectors.vectors
     for stop in (1, 7, 40):
         out = tmp_path / f"stop{stop}"
@@ -279,3 +280,54 @@ def test_resume_refuses_finished_or_changed(small_corpus, tmp_path, capsys):
     small_corpus.write_text(make_corpus(seed=9).replace("dog", "wolf"))
     code, _, err = run_cli(["train", "--resume", str(out / "checkpoint.npz"), "--quiet"], capsys)
     assert_one_line_error(code, err, "corpus has changed")
+
+
+# --- the bad inputs of the training-loop issue -----------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_corpus_damaged_inside_the_stream(tmp_path, capsys, suffix):
+    import bz2
+    import gzip
+    import lzma
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[suffix]
+    data = bytearray(compress(make_corpus(3000).encode()))
+    middle = len(data) // 2                       # the header is whole: the damage is met mid-stream
+    data[middle: middle + 64] = bytes(range(64))
+    path = tmp_path / f"c.txt{suffix}"
+    path.write_bytes(bytes(data))
+    code, _, err = run_cli(["train", str(path), "--quiet", "--min-count", "1", "--output", str(tmp_path / "m")], capsys)
+    assert_one_line_error(code, err, "cannot read corpus file", path.name)
+
+
+def test_output_that_is_a_file(small_corpus, tmp_path, capsys):
+    (tmp_path / "taken").write_text("x")
+    code, _, err = run_cli(["train", str(small_corpus), "--quiet", "--output", str(tmp_path / "taken")], capsys)
+    assert_one_line_error(code, err, "taken", "not a folder")
+
+
+def test_model_too_big_is_refused_before_allocating(small_corpus, tmp_path, capsys):
+    code, _, err = run_cli(["train", str(small_corpus), "--quiet", "--min-count", "1", "--dim", "1000000000",
+                            "--output", str(tmp_path / "m")], capsys)
+    assert_one_line_error(code, err, "the model needs", "GiB", "--dim")
+
+
+@pytest.mark.parametrize("args", [["similar", "king", "--topn", "-1"], ["similar", "king", "--topn", "0"],
+                                  ["analogy", "king", "man", "woman", "--topn", "-3"],
+                                  ["evaluate", "--restrict-vocab", "0"], ["plot", "--neighbors", "king", "--k", "0"]])
+def test_counts_below_one_are_refused(model_dir, capsys, args):
+    code, _, err = run_cli(args + ["--model", str(model_dir)], capsys)
+    assert_one_line_error(code, err, "at least 1")
+
+
+def test_resume_writes_into_the_checkpoint_folder(small_corpus, tmp_path, capsys, monkeypatch):
+    run2 = tmp_path / "run2"
+    r = train(TrainConfig(dim=8, epochs=2, min_count=1, batch_size=64), [small_corpus], output=run2,
+              progress=False, stop_after_batches=3)
+    assert r.interrupted
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)                  # the printed command, run from another folder
+    code, out, err = run_cli(["train", "--resume", str(run2 / "checkpoint.npz"), "--quiet"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in run2.iterdir()) == ["checkpoint.npz", "vectors.bin", "vectors.txt"]
+    assert not (elsewhere / "model").exists() and load_checkpoint(run2 / "checkpoint.npz").state["complete"]

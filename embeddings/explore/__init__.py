@@ -52,7 +52,7 @@ def serve(model_path: Path, host: str = "127.0.0.1", port: int = 8000, open_brow
     """Load the vectors, start the server and block until Ctrl-C; then stop any projection worker."""
     import uvicorn
 
-    from ..io import load_vectors
+    from ..formats import load_vectors
     from .api import LOOPBACK_HOSTS, create_app
     from .projections import ProjectionStore, default_cache_dir
 

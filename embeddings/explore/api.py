@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from .. import io as formats
+from .. import formats
 from ..errors import EmbeddingsError, UnknownWordError
 from ..similarity import analogy as library_analogy
 from ..similarity import most_similar, project_on_axes

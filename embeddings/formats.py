@@ -8,11 +8,8 @@ loading a file never runs code from it.
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import json
-import lzma
 import os
 import tempfile
 import zipfile
@@ -21,13 +18,14 @@ from typing import IO, Iterator
 
 import numpy as np
 
+from .corpus import OPENERS
 from .errors import FormatError
 from .vectors import WordVectors
 
+DEFAULT_MODEL_DIR = "model"  # folder `embeddings train` writes and the query commands read by default
 CHECKPOINT_FORMAT = "embeddings-checkpoint"
 CHECKPOINT_VERSION = 1
 MAX_DIM = 1 << 16  # a header claiming more dimensions than this is not a vectors file
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 @contextlib.contextmanager
@@ -60,17 +58,34 @@ def _open_read(path: Path) -> IO[bytes]:
         raise FormatError(f"{path}: no such file")
     if path.is_dir():
         raise FormatError(f"{path}: is a folder, not a vectors file")
-    return _OPENERS.get(path.suffix, open)(path, "rb")
+    return OPENERS.get(path.suffix, open)(path, "rb")
 
 
 def detect_format(path: str | os.PathLike) -> str:
     """'checkpoint' (.npz), 'binary' (.bin) or 'text' (anything else; GloVe is found by content)."""
     name = Path(path).name.lower()
-    for suffix in _OPENERS:
+    for suffix in OPENERS:
         name = name.removesuffix(suffix)
     if name.endswith(".npz"):
         return "checkpoint"
     return "binary" if name.endswith(".bin") else "text"
+
+
+def find_model(arg: str | os.PathLike | None = None) -> Path:
+    """The vectors file a command reads: `arg` (a file, or a folder holding checkpoint.npz,
+    vectors.bin or vectors.txt), else $EMBEDDINGS_MODEL, else the default folder model/."""
+    path = Path(arg or os.environ.get("EMBEDDINGS_MODEL", DEFAULT_MODEL_DIR))
+    if path.is_dir():
+        for name in ("checkpoint.npz", "vectors.bin", "vectors.txt"):
+            if (path / name).is_file():
+                return path / name
+        raise FormatError(f"{path}: no checkpoint.npz or vectors file inside; train first "
+                          f"(embeddings train --output {path})")
+    if not path.exists():
+        if arg is None:
+            raise FormatError(f"no trained model at {path}/; run 'embeddings train' first or pass --model")
+        raise FormatError(f"{path}: no such model file")
+    return path
 
 
 # --- word2vec / GloVe ----------------------------------------------------------------------------
@@ -87,7 +102,7 @@ def save_vectors(wv: WordVectors, path: str | os.PathLike, format: str | None = 
         if not word or any(c.isspace() for c in word):
             raise FormatError(f"{path}: word {word!r} cannot be written (empty or has whitespace)")
     with atomic_write(path, "wb") as raw:
-        f = _OPENERS[path.suffix](raw, "wb") if path.suffix in _OPENERS else raw
+        f = OPENERS[path.suffix](raw, "wb") if path.suffix in OPENERS else raw
         if format != "glove":
             f.write(f"{len(wv)} {wv.dim}\n".encode())
         vectors = wv.vectors.astype("<f4")

@@ -2,11 +2,14 @@ import numpy as np
 import pytest
 
 from embeddings.errors import FormatError
-from embeddings.io import load_vectors, save_vectors
+from embeddings.formats import load_vectors, save_vectors
 from embeddings.vectors import WordVectors
 
-gensim = pytest.importorskip("gensim")
-from gensim.models import KeyedVectors  # noqa: E402
+
+
+def gensim_keyed_vectors():
+    """gensim is a test peer, not a dependency: only the tests that compare with it skip without it."""
+    return pytest.importorskip("gensim.models").KeyedVectors
 
 
 @pytest.fixture
@@ -19,14 +22,14 @@ def wv():
 @pytest.mark.parametrize("name, binary", [("v.txt", False), ("v.bin", True), ("v.txt.gz", False), ("v.bin.gz", True)])
 def test_gensim_reads_what_we_write(tmp_path, wv, name, binary):
     save_vectors(wv, tmp_path / name)
-    kv = KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=binary)
+    kv = gensim_keyed_vectors().load_word2vec_format(str(tmp_path / name), binary=binary)
     assert kv.index_to_key == list(wv.index_to_word)
     np.testing.assert_array_equal(kv.vectors, wv.vectors)  # %.9g round-trips float32 exactly
 
 
 @pytest.mark.parametrize("name, binary", [("g.txt", False), ("g.bin", True)])
 def test_we_read_what_gensim_writes(tmp_path, wv, name, binary):
-    kv = KeyedVectors(7)
+    kv = gensim_keyed_vectors()(7)
     kv.add_vectors(list(wv.index_to_word), wv.vectors)
     kv.save_word2vec_format(str(tmp_path / name), binary=binary)
     ours = load_vectors(tmp_path / name)
@@ -60,7 +63,7 @@ def test_unknown_word_names_it_and_suggests(wv):
 
 
 def test_no_partial_file_on_failure(tmp_path, wv):
-    from embeddings.io import atomic_write
+    from embeddings.formats import atomic_write
     target = tmp_path / "v.txt"
     save_vectors(wv, target)
     before = target.read_bytes()
