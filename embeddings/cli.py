@@ -58,9 +58,9 @@ def _print_table(title: str, rows: list[tuple[str, float]]) -> None:
 
 
 def cmd_train(args) -> int:
-    from .callbacks import Evaluate
-    from .config import TrainConfig
-    from .train import train
+    from .training.callbacks import Evaluate
+    from .training.config import TrainConfig
+    from .training.train import train
 
     config = None
     if args.resume is None:
@@ -129,7 +129,7 @@ def cmd_analogy(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .corpus import DATA_DIR
+    from .formats import DATA_DIR
     from .similarity import evaluate_analogies, evaluate_word_pairs
 
     wv = _load(args)

@@ -13,15 +13,19 @@ import json
 import os
 import tempfile
 import zipfile
+import bz2
+import gzip
+import lzma
 from pathlib import Path
 from typing import IO, Iterator
 
 import numpy as np
 
-from .corpus import OPENERS
 from .errors import FormatError
 from .vectors import WordVectors
 
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # bundled corpus and evaluation sets
+OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}  # the one table of compressed-file openers
 DEFAULT_MODEL_DIR = "model"  # folder `embeddings train` writes and the query commands read by default
 CHECKPOINT_FORMAT = "embeddings-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -33,7 +33,7 @@ HYPER = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
 
 def write_tokens(out: Path, fraction: float) -> int:
     """The bundled corpus (the first `fraction` of each file's lines), tokenized, one line each."""
-    from embeddings.corpus import corpus_files, iter_lines, tokenize
+    from embeddings.training.corpus import corpus_files, iter_lines, tokenize
     n = 0
     with open(out, "w", encoding="utf-8") as f:
         for path in corpus_files():
@@ -49,8 +49,8 @@ def write_tokens(out: Path, fraction: float) -> int:
 def run_ours(corpus: str, arch: str, threads: int, device: str, epochs: int, batch_size: int | None = None) -> dict:
     import torch
     torch.set_num_threads(threads)
-    from embeddings.config import TrainConfig
-    from embeddings.train import train
+    from embeddings.training.config import TrainConfig
+    from embeddings.training.train import train
     extra = {"batch_size": batch_size} if batch_size else {}
     if device.startswith("cuda"):
         extra["chunk_tokens"] = 1 << 24  # fewer, larger chunks: one host-to-device copy each

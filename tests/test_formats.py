@@ -78,13 +78,15 @@ def test_no_partial_file_on_failure(tmp_path, wv):
     assert [p.name for p in tmp_path.iterdir()] == ["v.txt"]
 
 
-def test_querying_never_imports_torch(tmp_path, wv):
+def test_querying_never_imports_torch_or_the_training_half(tmp_path, wv):
     import subprocess
     import sys
     save_vectors(wv, tmp_path / "v.bin")
     code = ("import sys; from embeddings.cli import main; "
             f"assert main(['similar', 'king', '--model', {str(tmp_path / 'v.bin')!r}]) == 0; "
             f"assert main(['analogy', 'king', 'the', 'queen', '--model', {str(tmp_path / 'v.bin')!r}]) == 0; "
-            "assert 'torch' not in sys.modules, 'torch was imported'")
+            "import embeddings.explore.api, embeddings.plot, embeddings.reduce; "
+            "assert 'torch' not in sys.modules, 'torch was imported'; "
+            "assert not [m for m in sys.modules if m.startswith('embeddings.training')], 'the training half was imported'")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from embeddings.callbacks import Callback, EarlyStopping
-from embeddings.config import TrainConfig
-from embeddings.encoded import EncodedCorpus
+from embeddings.training.callbacks import Callback, EarlyStopping
+from embeddings.training.config import TrainConfig
+from embeddings.training.encoded import EncodedCorpus
 from embeddings.formats import load_checkpoint
-from embeddings.pairs import BatchMaker, mask_to_pairs
-from embeddings.train import train
+from embeddings.training.pairs import BatchMaker, mask_to_pairs
+from embeddings.training.train import train
 
 
 def small(**kw) -> TrainConfig:

@@ -2,9 +2,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from embeddings.model import CBOW, SkipGram
-from embeddings.optim import RowCappedSGD
-from embeddings.pairs import window_mask, window_offsets
+from embeddings.training.model import CBOW, SkipGram
+from embeddings.training.optim import RowCappedSGD
+from embeddings.training.pairs import window_mask, window_offsets
 
 
 def _batch(window=2, m=6, vocab=10, seed=0):
@@ -87,7 +87,7 @@ def test_row_capped_sgd_averages_frequent_rows():
 
 def test_loss_falls_on_a_tiny_corpus():
     torch.manual_seed(0)
-    from embeddings.pairs import BatchMaker
+    from embeddings.training.pairs import BatchMaker
     rng = np.random.default_rng(0)
     # two topics: words 0-4 co-occur, words 5-9 co-occur
     chunk = np.concatenate([np.append(rng.integers(0, 5, 8) + 5 * (s % 2), -1) for s in range(400)])
@@ -115,7 +115,7 @@ def test_loss_falls_on_a_tiny_corpus():
 
 
 def test_skipgram_gradient_is_exact():
-    from embeddings.ops import SkipGramLoss
+    from embeddings.training.ops import SkipGramLoss
     tokens, mask, negatives = _batch()
     h = torch.randn(len(tokens), 5, dtype=torch.double, requires_grad=True)
     out = torch.randn(mask.shape[0] + negatives.numel(), 5, dtype=torch.double, requires_grad=True)
@@ -124,7 +124,7 @@ def test_skipgram_gradient_is_exact():
 
 def test_cbow_gradient_is_word2vecs():
     """Output vectors get the exact gradient; each context word gets the full gradient of its mean."""
-    from embeddings.ops import CBOWLoss
+    from embeddings.training.ops import CBOWLoss
     window = 2
     tokens, mask, negatives = _batch(window)
     m = mask.shape[0]

@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from embeddings.encoded import SENTENCE_END
-from embeddings.pairs import BatchMaker, mask_to_pairs, window_mask, window_offsets
+from embeddings.training.encoded import SENTENCE_END
+from embeddings.training.pairs import BatchMaker, mask_to_pairs, window_mask, window_offsets
 
 
 def reference_pairs(ids, sentence, reach):

@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from embeddings.similarity import parse_analogy
-from embeddings.corpus import tokenize
+from embeddings.training.corpus import tokenize
 from embeddings.errors import EmbeddingsError
 from embeddings.formats import load_vectors
 from embeddings.vectors import WordVectors
-from embeddings.vocab import Vocab
+from embeddings.training.vocab import Vocab
 
 TOKEN = re.compile(r"[^\W_]+")
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from embeddings.cli import main
-from embeddings.config import TrainConfig
+from embeddings.training.config import TrainConfig
 from embeddings.formats import load_checkpoint
-from embeddings.train import train
+from embeddings.training.train import train
 
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from embeddings.vocab import Vocab
+from embeddings.training.vocab import Vocab
 
 SENTENCES = [["the", "cat", "sat"], ["the", "dog", "sat"], ["the", "cat"], ["a", "bird"]]
 

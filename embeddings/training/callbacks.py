@@ -101,15 +101,15 @@ class Evaluate(Callback):
     Google analogies and WordSim-353 by default) and keep the scores in the epoch's history."""
 
     def __init__(self, analogies=None, pairs=None, restrict_vocab: int = 30_000, file=None):
-        from .corpus import DATA_DIR
+        from ..formats import DATA_DIR
         self.analogies = analogies or DATA_DIR / "questions-words.txt"
         self.pairs = pairs or DATA_DIR / "wordsim353.tsv"
         self.restrict_vocab, self.file = restrict_vocab, file or sys.stderr
 
     def on_epoch_end(self, state):
-        from .similarity import evaluate_analogies, evaluate_word_pairs
+        from ..similarity import evaluate_analogies, evaluate_word_pairs
 
-        from .errors import EmbeddingsError
+        from ..errors import EmbeddingsError
 
         wv = state.current_vectors()
         try:

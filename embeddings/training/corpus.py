@@ -10,18 +10,15 @@ U+FFFD, which is not a letter, so it splits tokens and never becomes part of one
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
 import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..formats import DATA_DIR, OPENERS
+
 TOKEN_RE = re.compile(r"[^\W_]+")
-OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}  # the one table of compressed-file openers
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BUNDLED_CORPUS = DATA_DIR / "corpus"
 TEXT_SUFFIXES = (".txt", ".gz", ".bz2", ".xz", ".text", ".tok")
 MAX_LINE_CHARS = 1 << 20  # a "line" longer than this is cut at a space, so memory stays bounded

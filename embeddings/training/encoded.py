@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .corpus import TOKEN_RE, corpus_files, open_text
-from .errors import EmbeddingsError
+from ..errors import EmbeddingsError
 from .vocab import Vocab
 
 SENTENCE_END = -1  # marks a line break in the id stream

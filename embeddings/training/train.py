@@ -26,16 +26,16 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from . import formats
+from .. import formats
 from .callbacks import Callback, ProgressBar, StopAfter
 from .config import TrainConfig
 from .corpus import corpus_files
 from .encoded import CorpusError, EncodedCorpus
-from .errors import EmbeddingsError
+from ..errors import EmbeddingsError
 from .model import build_model
 from .optim import RowCappedSGD
 from .pairs import BatchMaker
-from .vectors import WordVectors
+from ..vectors import WordVectors
 
 
 def resolve_device(name: str = "auto") -> torch.device:
