@@ -1,9 +1,12 @@
-"""WordVectors: trained vectors as a read-only NumPy object, with their words (no torch needed)."""
+"""WordVectors: trained vectors as a read-only NumPy object, with their words (no torch needed).
+
+Files are formats.py's business (load_vectors, save_vectors): this module imports nothing of the
+project but its errors, so the two never import each other.
+"""
 
 from __future__ import annotations
 
 import difflib
-import os
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -86,15 +89,3 @@ class WordVectors:
         if self._unit is None:
             self._unit = _readonly(self.vectors / np.maximum(self.norms, 1e-12)[:, None])
         return self._unit
-
-    # --- files -------------------------------------------------------------------------------
-    @classmethod
-    def load(cls, path: str | os.PathLike, format: str | None = None) -> "WordVectors":
-        """Load word2vec text (.txt, .vec), word2vec binary (.bin), GloVe text or a checkpoint (.npz)."""
-        from . import formats
-        return formats.load_vectors(path, format)
-
-    def save(self, path: str | os.PathLike, format: str | None = None) -> None:
-        """Save as word2vec text (.txt, .vec), word2vec binary (.bin) or GloVe text (format="glove")."""
-        from . import formats
-        formats.save_vectors(self, path, format)

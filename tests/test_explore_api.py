@@ -13,7 +13,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from embeddings import WordVectors  # noqa: E402
+from embeddings import WordVectors, save_vectors  # noqa: E402
 from embeddings.explore.api import create_app  # noqa: E402
 from embeddings.explore.projections import ProjectionStore  # noqa: E402
 from embeddings.similarity import analogy, most_similar, project_on_axes  # noqa: E402
@@ -229,7 +229,7 @@ def test_cli_export_projector(tmp_path, wv):
     from embeddings.cli import main
     model = tmp_path / "vectors.txt"
     wv_plain = WordVectors([w for w in wv.index_to_word if " " not in w], wv.vectors[[i for i, w in enumerate(wv.index_to_word) if " " not in w]])
-    wv_plain.save(model)
+    save_vectors(wv_plain, model)
     assert main(["export", "--projector", str(tmp_path / "proj"), "--model", str(model)]) == 0
     rows = (tmp_path / "proj" / "vectors.tsv").read_text().splitlines()
     assert np.allclose(np.array([r.split("\t") for r in rows], dtype=np.float32), wv_plain.vectors, atol=1e-5)
@@ -244,13 +244,12 @@ def test_cli_explore_errors(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["explore", "--no-browser"]) == 1
     assert "embeddings train" in capsys.readouterr().err           # no model yet: says how to make one
-    make_vectors(50, 4).save(tmp_path / "v.txt") if False else None
     import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        WordVectors(["a", "b", "c", "d"], np.eye(4)).save(tmp_path / "v.txt")
+        save_vectors(WordVectors(["a", "b", "c", "d"], np.eye(4)), tmp_path / "v.txt")
         assert main(["explore", "--no-browser", "--model", "v.txt", "--port", str(port)]) == 1
         assert f"port {port}" in capsys.readouterr().err
 

@@ -10,6 +10,7 @@ from embeddings import plot  # noqa: E402
 from embeddings.cli import main  # noqa: E402
 from embeddings.errors import EmbeddingsError  # noqa: E402
 from embeddings.reduce import PCA, TSNE, UMAP, make_reducer  # noqa: E402
+from embeddings.formats import save_vectors  # noqa: E402
 from embeddings.vectors import WordVectors  # noqa: E402
 
 
@@ -134,7 +135,7 @@ def test_similarity_matrix_and_dot_vs_cosine(wv):
 @pytest.mark.parametrize("suffix", ["png", "svg", "pdf"])
 def test_cli_plot_writes_file(wv, tmp_path, capsys, suffix):
     model = tmp_path / "v.txt"
-    wv.save(model)
+    save_vectors(wv, model)
     out = tmp_path / f"fig.{suffix}"
     code = main(["plot", "--model", str(model), "--group", "animals", "dog", "cat", "--group", "politics",
                  "democracy", "vote", "--output", str(out)])
@@ -148,7 +149,7 @@ def test_cli_plot_writes_file(wv, tmp_path, capsys, suffix):
 
 def test_cli_plot_modes(wv, tmp_path, capsys):
     model = tmp_path / "v.txt"
-    wv.save(model)
+    save_vectors(wv, model)
     for args in (["--analogy", "man", "woman", "king", "queen"], ["--analogy", "king", "man", "woman"],
                  ["--neighbors", "dog", "--k", "3"], ["--dim", "3", "dog", "cat", "king", "queen"],
                  ["--x-axis", "man", "woman", "--y-axis", "dog", "vote", "king", "queen"]):

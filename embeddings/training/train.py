@@ -300,8 +300,8 @@ def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) 
     written = {"checkpoint": paths["checkpoint"]}
     if state.complete:
         vectors = WordVectors(vocab.words, in_vec, vocab.counts)
-        vectors.save(paths["text"], "text")
-        vectors.save(paths["binary"], "binary")
+        formats.save_vectors(vectors, paths["text"], "text")
+        formats.save_vectors(vectors, paths["binary"], "binary")
         written.update(text=paths["text"], binary=paths["binary"])
     return written
 
