@@ -35,7 +35,7 @@ class Recorder(Callback):
         self.steps.append((state.epoch, float(state.last_loss.item()), int(state.last_pairs.item())))
 
     def on_epoch_end(self, state):
-        self.calls.append(f"epoch{state.epoch + 1}")
+        self.calls.append(f"epoch{state.epoch}")
 
     def on_train_end(self, state):
         self.calls.append("end")
@@ -127,3 +127,27 @@ def test_resume_across_chunk_boundaries(small_corpus, tmp_path):
         assert [h["loss_per_pair"] for h in done.history] == pytest.approx(
             [h["loss_per_pair"] for h in reference.history], rel=1e-6)
     assert max(chunks) > 0                                # some stops fell in later chunks
+
+
+def test_a_crash_loses_at_most_the_current_epoch(small_corpus, tmp_path):
+    """A checkpoint is saved at each epoch's end: a run that dies mid-epoch (here a callback that
+    raises, as a kill would) resumes from the last finished epoch to the uninterrupted vectors."""
+
+    class Crash(Callback):
+        every = 1
+
+        def on_batch_end(self, state):
+            if state.epoch == 2 and state.batch == 3:
+                raise RuntimeError("power cut")
+
+    config = small(epochs=4, chunk_tokens=700)
+    reference = train(config, [small_corpus], progress=False)
+    out = tmp_path / "m"
+    with pytest.raises(RuntimeError, match="power cut"):
+        train(config, [small_corpus], output=out, progress=False, callbacks=[Crash()])
+    saved = load_checkpoint(out / "checkpoint.npz").state
+    assert (saved["epoch"], saved["chunk"], saved["batch"]) == (2, 0, 0) and len(saved["history"]) == 2
+    done = train(None, None, progress=False, resume=out / "checkpoint.npz")
+    np.testing.assert_array_equal(done.vectors.vectors, reference.vectors.vectors)
+    assert [h["epoch"] for h in done.history] == [1, 2, 3, 4]
+    assert [h["loss_per_pair"] for h in done.history] == pytest.approx([h["loss_per_pair"] for h in reference.history])

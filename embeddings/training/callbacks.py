@@ -4,7 +4,8 @@ The loop (train.run_loop) only trains; at its hooks it hands its `LoopState` to 
 
     on_train_begin(state)      once, before the first step (also when resuming)
     on_batch_end(state)        after every `every`-th optimizer step (every = 0: never)
-    on_epoch_end(state)        after an epoch; state.history[-1] holds its exact mean loss
+    on_epoch_end(state)        after an epoch; state.epoch counts it, state.history[-1] holds its
+                               exact mean loss, and the position is already the next epoch's start
     on_train_end(state)        once, finished or interrupted (state.interrupted says which)
 
 A callback stops training by setting `state.stop = "why"`: the loop ends after the current step,
@@ -58,8 +59,8 @@ class ProgressBar(Callback):
         epoch = state.history[-1]
         self.bar.write(f"epoch {epoch['epoch']}: loss {epoch['loss_per_pair']:.4f} per pair "
                        f"({epoch['pairs']:,} pairs)", file=self.file)
-        if state.epoch + 1 < state.config.epochs:
-            self.bar.set_description(f"epoch {state.epoch + 2}/{state.config.epochs}")
+        if state.epoch < state.config.epochs:
+            self.bar.set_description(f"epoch {state.epoch + 1}/{state.config.epochs}")
 
     def on_train_end(self, state):
         self.bar.close()
@@ -79,8 +80,25 @@ class EarlyStopping(Callback):
             self.best, self.bad = loss, 0
             return
         self.bad += 1
-        if self.bad >= self.patience and state.epoch + 1 < state.config.epochs:
+        if self.bad >= self.patience and state.epoch < state.config.epochs:
             state.done = f"loss stopped improving ({loss:.4f} per pair, best {self.best:.4f})"
+
+
+class Checkpointing(Callback):
+    """Save a resumable checkpoint at every epoch's end (a run killed outright loses one epoch at
+    most) and at the end: the vectors too once training is complete. `save()` writes and returns
+    the files (train.save, bound to the run)."""
+
+    def __init__(self, save, every_epoch: bool = True):
+        self.save, self.every_epoch = save, every_epoch
+        self.files: dict = {}
+
+    def on_epoch_end(self, state):
+        if self.every_epoch and state.epoch < state.config.epochs and state.done is None:
+            self.files = self.save()
+
+    def on_train_end(self, state):
+        self.files = self.save()
 
 
 class StopAfter(Callback):
@@ -116,10 +134,10 @@ class Evaluate(Callback):
             a = evaluate_analogies(wv, self.analogies, restrict_vocab=self.restrict_vocab)
             p = evaluate_word_pairs(wv, self.pairs, restrict_vocab=self.restrict_vocab)
         except EmbeddingsError as e:  # e.g. a small corpus that covers too few evaluation words
-            print(f"epoch {state.epoch + 1}: evaluation skipped: {e}", file=self.file)
+            print(f"epoch {state.epoch}: evaluation skipped: {e}", file=self.file)
             return
         scores = {"analogies": a.accuracy, "analogies_semantic": a.semantic.accuracy,
                   "analogies_syntactic": a.syntactic.accuracy, "pairs_spearman": p.spearman}
         state.history[-1].update(scores)
-        print(f"epoch {state.epoch + 1}: analogies {a.accuracy:.2%} (semantic {a.semantic.accuracy:.2%}, "
+        print(f"epoch {state.epoch}: analogies {a.accuracy:.2%} (semantic {a.semantic.accuracy:.2%}, "
               f"syntactic {a.syntactic.accuracy:.2%}), word pairs Spearman {p.spearman:.3f}", file=self.file)

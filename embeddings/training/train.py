@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .. import formats
-from .callbacks import Callback, ProgressBar, StopAfter
+from .callbacks import Callback, Checkpointing, ProgressBar, StopAfter
 from .config import TrainConfig
 from .corpus import corpus_files
 from .encoded import CorpusError, EncodedCorpus
@@ -75,7 +75,7 @@ class LoopState:
     total_words: float                       # corpus words x epochs: the run's whole length
     model: torch.nn.Module | None = None     # for callbacks that look at the vectors
     words: tuple[str, ...] = ()              # the vocabulary, row order
-    epoch: int = 0                           # current epoch (0-based)
+    epoch: int = 0                           # epochs finished (so the current one, 0-based)
     chunk: int = 0                           # current chunk of the encoded corpus
     batch: int = 0                           # next batch within the chunk
     words_done: float = 0.0                  # corpus words trained on so far, all epochs
@@ -217,14 +217,15 @@ def stop_on_signals(state: LoopState):
 
 
 def _end_epoch(state: LoopState, started: float, callbacks: Sequence[Callback]) -> None:
+    """Record the finished epoch (state.epoch already counts it) and start the next one's sums."""
     pairs = int(state.epoch_pairs)
-    state.history.append({"epoch": state.epoch + 1, "loss_per_pair": float(state.epoch_loss) / max(1, pairs),
+    state.history.append({"epoch": state.epoch, "loss_per_pair": float(state.epoch_loss) / max(1, pairs),
                           "loss_per_term": float(state.epoch_loss) / max(1, pairs) / (1 + state.config.negative),
                           "pairs": pairs, "words_done": state.words_done, "seconds": time.perf_counter() - started})
-    for cb in callbacks:
-        cb.on_epoch_end(state)
     state.epoch_loss = torch.zeros_like(state.epoch_loss)     # float64 / int64 on the device
     state.epoch_pairs = torch.zeros_like(state.epoch_pairs)
+    for cb in callbacks:
+        cb.on_epoch_end(state)
 
 
 def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: Sequence[Callback] = ()) -> LoopState:
@@ -272,16 +273,16 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
             if state.stop is not None:
                 break
             state.batch = 0
-        else:  # every chunk of the epoch done
-            _end_epoch(state, started, callbacks)
+        else:  # every chunk of the epoch done: the position moves to the next epoch's start first,
+            # so a checkpoint saved by an on_epoch_end callback resumes there
             state.epoch, state.chunk, state.batch = state.epoch + 1, 0, 0
+            state.chunk_rng = gen.get_state()
+            _end_epoch(state, started, callbacks)
             if state.done is None:
                 continue
         break
     state.complete = state.epoch >= config.epochs or state.done is not None
     state.interrupted = not state.complete
-    if state.complete:
-        state.chunk_rng = gen.get_state()
     for cb in callbacks:
         cb.on_train_end(state)
     return state
@@ -356,11 +357,12 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
         extra = ([ProgressBar()] if progress else []) + list(callbacks)
         if stop_after_batches is not None:
             extra.append(StopAfter(stop_after_batches))
+        saver = Checkpointing(lambda: save(state, parts, vocab, files, output)) if output is not None else None
         started = time.perf_counter()
         with stop_on_signals(state):
-            run_loop(state, encoded, parts, extra)
+            run_loop(state, encoded, parts, extra + ([saver] if saver else []))
         seconds = time.perf_counter() - started
-        written = save(state, parts, vocab, files, output) if output is not None else {}
+        written = saver.files if saver else {}
         vectors = WordVectors(vocab.words, parts.model.in_embed.weight.detach().cpu().numpy(), vocab.counts)
     # the last finished epoch's loss; if none finished, the part of an epoch that ran
     last = (state.history[-1]["loss_per_pair"] if state.history
