@@ -267,6 +267,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise FormatError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic[:1] == b"\x80":                             # pickle protocol 2 and later
+        raise FormatError(f"{path}: refused: the file holds pickled data, which could run code")
+    if not magic.startswith((b"PK", b"\x93NUMPY")):      # neither a .npz (zip) nor a .npy
+        raise FormatError(f"{path}: not a checkpoint (a checkpoint is a .npz NumPy archive written by training)")
     try:
         with np.load(path, allow_pickle=False) as z:
             if not isinstance(z, np.lib.npyio.NpzFile):

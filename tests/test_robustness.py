@@ -331,3 +331,19 @@ def test_resume_writes_into_the_checkpoint_folder(small_corpus, tmp_path, capsys
     assert code == 0, err
     assert sorted(p.name for p in run2.iterdir()) == ["checkpoint.npz", "vectors.bin", "vectors.txt"]
     assert not (elsewhere / "model").exists() and load_checkpoint(run2 / "checkpoint.npz").state["complete"]
+
+
+def test_resume_from_a_file_that_is_not_a_checkpoint(small_corpus, tmp_path, capsys):
+    code, _, err = run_cli(["train", "--resume", str(small_corpus), "--quiet"], capsys)
+    assert_one_line_error(code, err, "not a checkpoint")              # not "pickled": it is text
+    raw = tmp_path / "raw.npz"
+    raw.write_bytes(pickle.dumps({"a": 1}))
+    code, _, err = run_cli(["train", "--resume", str(raw), "--quiet"], capsys)
+    assert_one_line_error(code, err, "refused", "pickled")
+
+
+def test_empty_output_is_refused(small_corpus, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(["train", str(small_corpus), "--quiet", "--output", ""], capsys)
+    assert_one_line_error(code, err, "--output is empty")
+    assert not (tmp_path / "vectors.bin").exists()

@@ -308,6 +308,8 @@ def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) 
 
 
 def check_output(output: str | os.PathLike) -> Path:
+    if not str(output).strip():
+        raise EmbeddingsError("--output is empty; name a folder for the vectors (e.g. --output model)")
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise EmbeddingsError(f"--output {out}: exists and is not a folder; name a folder for the vectors")
