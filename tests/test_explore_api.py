@@ -163,6 +163,8 @@ def test_custom_axes_equal_library(client, wv):
     ("/api/projection?dim=4", 422, "dim"),
     ("/api/projection?words=king,nope", 404, "'nope'"),
     ("/api/projection?words=king,queen", 400, "more than 2 words"),
+    ("/api/projection?words=,,,", 400, "no words given"),
+    ("/api/axes?x=man,woman&y=poor,rich&words=", 400, "no words given"),
     ("/api/axes?x=man&y=poor,rich", 400, "x must be two words"),
     ("/api/axes?x=man,man&y=poor,rich", 400, "no direction"),
     ("/api/axes?x=man,woman&y=poor,riches", 404, "'riches'"),

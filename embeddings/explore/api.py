@@ -53,8 +53,10 @@ class ApiError(Exception):
 
 
 def _word_list(text: str | None, name: str) -> list[str]:
-    """'a,b,c' -> ['a', 'b', 'c'] (words holding a comma cannot be named this way)."""
+    """'a,b,c' -> ['a', 'b', 'c'] (words holding a comma cannot be named this way); None -> []."""
     words = [w for w in (text or "").split(",") if w != ""]
+    if text is not None and not words:
+        raise ApiError(400, f"{name}: no words given; write them comma-separated, e.g. {name}=king,queen")
     if len(words) > MAX_WORDS:
         raise ApiError(400, f"{name}: at most {MAX_WORDS} words, got {len(words)}")
     return words
