@@ -16,6 +16,7 @@ from .similarity import parse_analogy
 
 TRAIN_EXAMPLES = """examples:
   embeddings train                                # bundled corpus, defaults, into ./model/
+  torchrun --nproc-per-node 2 -m embeddings train # two processes, one model (gloo; NCCL on GPUs)
   embeddings train my.txt.gz more/ --epochs 10 --output run2
   embeddings train --arch cbow --dim 200 --device cuda
   embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
@@ -65,19 +66,22 @@ def cmd_train(args) -> int:
     config = None
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
-                  "batch_size", "lr", "device", "seed")
+                  "batch_size", "lr", "device", "seed", "chunk_tokens")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         try:
             config.validate()
         except ValueError as e:
             raise EmbeddingsError(str(e)) from None
-    if config is not None and args.batch_size is not None and config.centres_per_batch() != config.batch_size:
+    lead = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 alone speaks (and writes)
+    if lead and config is not None and args.batch_size is not None and config.centres_per_batch() != config.batch_size:
         print(f"note: --batch-size {config.batch_size} rounded to {config.centres_per_batch()} positions, so "
               f"that the rows sharing noise words make whole groups of {config.group_size}", file=sys.stderr)
     output = args.output if args.output is not None or args.resume else DEFAULT_MODEL_DIR
     callbacks = [Evaluate()] if args.eval else []
     result = train(config, args.corpus or None, output=output, progress=not args.quiet,
                    resume=args.resume, callbacks=callbacks)
+    if not lead:
+        return 130 if result.interrupted else 0
     if result.interrupted:
         ck = result.files["checkpoint"]
         print(f"interrupted: checkpoint saved to {ck}; resume with: embeddings train --resume {ck}",
@@ -85,7 +89,8 @@ def cmd_train(args) -> int:
         return 130
     if result.stop_reason:
         print(f"stopped early: {result.stop_reason}", file=sys.stderr)
-    print(f"trained {result.words:,} words in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s), "
+    processes = f" by {result.world} processes" if result.world > 1 else ""
+    print(f"trained {result.words:,} words{processes} in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s), "
           f"loss {result.loss:.4f} per pair; {len(result.vectors):,} words x {result.vectors.dim} dims")
     for kind, path in result.files.items():
         print(f"wrote {kind}: {path}")
@@ -316,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, help="starting learning rate (0.025 skip-gram, 0.05 CBOW)")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
+    t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
+                   help="corpus tokens per chunk (2097152); with several processes, replicas merge after each")
     t.add_argument("--output", help=f"folder for vectors and checkpoint ({DEFAULT_MODEL_DIR}; "
                                     "with --resume: the checkpoint's own folder)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")

@@ -21,12 +21,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
 from .. import formats
+from . import distributed
 from .callbacks import Callback, Checkpointing, ProgressBar, StopAfter
 from .config import TrainConfig
 from .corpus import corpus_files
@@ -90,6 +91,8 @@ class LoopState:
     complete: bool = False                   # every epoch is done
     last_loss: torch.Tensor | None = None    # the last step's loss (sum over its pairs)
     last_pairs: torch.Tensor | None = None   # and its pair count
+    group: object | None = None              # distributed.Group when several processes train
+    all_rng: np.ndarray | None = None        # every rank's RNG state (several processes)
 
     def recent_loss(self) -> float:
         """The last step's loss per pair (waits for the device: call it sparingly)."""
@@ -100,6 +103,10 @@ class LoopState:
     def current_vectors(self) -> WordVectors:
         """The input vectors as they are now, as a WordVectors (a copy)."""
         return WordVectors(self.words, self.model.in_embed.weight.detach().cpu().numpy())
+
+    def rng_to_save(self) -> np.ndarray:
+        """The RNG state(s) a checkpoint keeps: this process's, or every rank's, one row each."""
+        return self.all_rng if self.group is not None else self.chunk_rng.cpu().numpy()
 
     def to_checkpoint(self) -> dict:
         """The JSON part of a checkpoint (numbers only; the RNG state is saved apart)."""
@@ -118,6 +125,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # per epoch: loss_per_pair, pairs, words, seconds, ...
     files: dict[str, Path] = field(default_factory=dict)
     stop_reason: str | None = None
+    rank: int = 0              # this process's rank; only rank 0 writes files
+    world: int = 1             # processes that trained the model together
 
     @property
     def words_per_second(self) -> float:
@@ -175,26 +184,35 @@ class Parts:
     generator: torch.Generator
     batches: BatchMaker
     device: torch.device
+    shard: Callable[[np.ndarray], np.ndarray] = lambda chunk: chunk  # this process's part of a chunk
 
 
-def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.Checkpoint | None = None) -> Parts:
-    """Model, optimizer, generator and batch maker; weights and RNG restored from a checkpoint."""
+def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.Checkpoint | None = None,
+          group=None) -> Parts:
+    """Model, optimizer, generator and batch maker; weights and RNG restored from a checkpoint.
+    With several processes every rank starts from the same weights and draws its own randomness."""
     check_memory(config, len(vocab), device)
+    rank, world = (group.rank, group.world) if group is not None else (0, 1)
     torch.manual_seed(config.seed)
     model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative).to(device)
     gen = torch.Generator(device=device)
-    gen.manual_seed(config.seed)
+    gen.manual_seed(config.seed + rank)
     if checkpoint is not None:
         with torch.no_grad():
             model.in_embed.weight.copy_(torch.from_numpy(checkpoint.in_vectors))
             model.out_embed.weight.copy_(torch.from_numpy(checkpoint.out_vectors))
-        if checkpoint.rng_state is not None:
-            gen.set_state(torch.from_numpy(checkpoint.rng_state.copy()))
+        rng = checkpoint.rng_state
+        if rng is not None:
+            rows = 1 if rng.ndim == 1 else rng.shape[0]
+            if rows != world:
+                raise EmbeddingsError(f"the checkpoint was written by {rows} training process(es); "
+                                      f"resume it with {rows}, not {world}")
+            gen.set_state(torch.from_numpy((rng if rng.ndim == 1 else rng[rank]).copy()))
     optimizer = RowCappedSGD(model.parameters(), lr=config.lr)
     batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                          config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
                          device, gen, model.noise_rows)
-    return Parts(model, optimizer, gen, batches, device)
+    return Parts(model, optimizer, gen, batches, device, group.shard if group is not None else (lambda c: c))
 
 
 # --- phase 3: the loop -----------------------------------------------------------------------------
@@ -218,6 +236,8 @@ def stop_on_signals(state: LoopState):
 
 def _end_epoch(state: LoopState, started: float, callbacks: Sequence[Callback]) -> None:
     """Record the finished epoch (state.epoch already counts it) and start the next one's sums."""
+    if state.group is not None:                               # the whole corpus's pairs, all ranks
+        state.epoch_loss, state.epoch_pairs = state.group.sum(state.epoch_loss), state.group.sum(state.epoch_pairs)
     pairs = int(state.epoch_pairs)
     state.history.append({"epoch": state.epoch, "loss_per_pair": float(state.epoch_loss) / max(1, pairs),
                           "loss_per_term": float(state.epoch_loss) / max(1, pairs) / (1 + state.config.negative),
@@ -249,7 +269,7 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
                 continue                                  # trained before an interruption
             state.chunk = ci
             state.chunk_rng = gen.get_state()
-            for bi, batch in enumerate(parts.batches.batches(chunk)):
+            for bi, batch in enumerate(parts.batches.batches(parts.shard(chunk))):
                 if bi < state.batch:
                     continue                              # drawn again with the same RNG, already trained
                 lr = config.lr * max(config.min_lr_ratio, 1.0 - state.words_done / state.total_words)
@@ -268,11 +288,16 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
                 for cb in batch_callbacks:
                     if state.steps % cb.every == 0:
                         cb.on_batch_end(state)
-                if state.stop is not None:
-                    break
+                if state.stop is not None and state.group is None:
+                    break                                 # several processes stop only at a chunk's end
+            if state.stop is not None and state.group is None:
+                break
+            state.chunk, state.batch = ci + 1, 0
+            state.chunk_rng = gen.get_state()
+            for cb in callbacks:
+                cb.on_chunk_end(state)
             if state.stop is not None:
                 break
-            state.batch = 0
         else:  # every chunk of the epoch done: the position moves to the next epoch's start first,
             # so a checkpoint saved by an on_epoch_end callback resumes there
             state.epoch, state.chunk, state.batch = state.epoch + 1, 0, 0
@@ -297,7 +322,7 @@ def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) 
     out_vec = parts.model.out_embed.weight.detach().cpu().numpy()
     ck_state = dict(state.to_checkpoint(), corpus=files, output=str(Path(output).resolve()))
     formats.save_checkpoint(formats.Checkpoint(vocab.words, vocab.counts, in_vec, out_vec, state.config.to_dict(),
-                                     ck_state, state.chunk_rng.cpu().numpy()), paths["checkpoint"])
+                                     ck_state, state.rng_to_save()), paths["checkpoint"])
     written = {"checkpoint": paths["checkpoint"]}
     if state.complete:
         vectors = WordVectors(vocab.words, in_vec, vocab.counts)
@@ -342,32 +367,53 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
         output = check_output(output)
     device = resolve_device(config.device)
     files = [str(f) for f in corpus_files(corpus)]
+    group, device = distributed.from_environment(device)
+    try:
+        return _train(config, files, output, progress, resume, checkpoint, stop_after_batches, callbacks,
+                      device, group)
+    finally:
+        distributed.leave()
 
+
+def _train(config, files, output, progress, resume, checkpoint, stop_after_batches, callbacks,
+           device, group) -> TrainResult:
+    """train() once its arguments are settled and the processes (if several) have met."""
+    lead = group is None or group.rank == 0                  # the one process that reports and writes
     with prepare(config, files) as encoded:
         vocab = encoded.vocab
         if checkpoint is not None and list(vocab.words) != checkpoint.words:
             raise EmbeddingsError(f"{resume}: the corpus has changed since the checkpoint was saved")
-        parts = build(config, vocab, device, checkpoint)
-        state = LoopState(config, total_words=config.epochs * vocab.total_words, model=parts.model,
-                          words=tuple(vocab.words))
+        parts = build(config, vocab, device, checkpoint, group)
+        world = group.world if group is not None else 1
+        state = LoopState(config, total_words=config.epochs * vocab.total_words / world, model=parts.model,
+                          words=tuple(vocab.words), group=group)
         if checkpoint is not None:
             s = checkpoint.state
             for key in ("epoch", "chunk", "batch", "words_done", "epoch_loss", "epoch_pairs"):
                 setattr(state, key, s.get(key, getattr(state, key)))
             state.history = list(s.get("history", []))
+            if not lead:                                      # the saved partial sums are every rank's
+                state.epoch_loss, state.epoch_pairs = 0.0, 0
         words_at_start = state.words_done
-        extra = ([ProgressBar()] if progress else []) + list(callbacks)
+        extra = ([ProgressBar()] if progress and lead else []) + list(callbacks)
         if stop_after_batches is not None:
             extra.append(StopAfter(stop_after_batches))
-        saver = Checkpointing(lambda: save(state, parts, vocab, files, output)) if output is not None else None
+        if group is not None:                                 # before the saver: it averages first
+            extra.append(distributed.AverageReplicas(group, parts.model, device))
+        saver = (Checkpointing(lambda: save(state, parts, vocab, files, output))
+                 if output is not None and lead else None)
         started = time.perf_counter()
         with stop_on_signals(state):
             run_loop(state, encoded, parts, extra + ([saver] if saver else []))
         seconds = time.perf_counter() - started
         written = saver.files if saver else {}
         vectors = WordVectors(vocab.words, parts.model.in_embed.weight.detach().cpu().numpy(), vocab.counts)
+        words = torch.tensor(state.words_done - words_at_start, dtype=torch.float64, device=device)
+        if group is not None:                                 # every rank's words: the run's
+            words = group.sum(words)
     # the last finished epoch's loss; if none finished, the part of an epoch that ran
     last = (state.history[-1]["loss_per_pair"] if state.history
             else float(state.epoch_loss) / max(1, int(state.epoch_pairs)))
-    return TrainResult(vectors, int(round(state.words_done - words_at_start)), seconds, last, state.interrupted,
-                       list(state.history), written, state.stop or state.done)
+    return TrainResult(vectors, int(round(float(words))), seconds, last, state.interrupted,
+                       list(state.history), written, state.stop or state.done,
+                       rank=group.rank if group is not None else 0, world=world)

@@ -1,0 +1,122 @@
+"""Several processes, one model: launched as a user would (torchrun), gloo on the CPU."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from embeddings.formats import load_checkpoint, load_vectors
+from embeddings.similarity import cosine
+from embeddings.training.config import TrainConfig
+from embeddings.training.train import train
+
+from conftest import make_corpus
+
+TRAIN = ["--min-count", "1", "--dim", "16", "--batch-size", "128", "--sample", "0", "--lr", "0.05", "--quiet"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun(n: int, args: list[str], timeout: int = 180) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(n), "--master-addr", "127.0.0.1",
+           "--master-port", str(free_port()), "-m", "embeddings", "train", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "EMBEDDINGS_DIST_TIMEOUT": "60"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_two_processes_train_one_model_written_once(small_corpus, tmp_path):
+    out = tmp_path / "m"
+    r = torchrun(2, [str(small_corpus), "--epochs", "10", "--output", str(out), *TRAIN])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("trained ") == 1 and "by 2 processes" in r.stdout        # rank 0 alone reports
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "vectors.bin", "vectors.txt"]
+    ck = load_checkpoint(out / "checkpoint.npz")
+    assert ck.state["complete"] and ck.rng_state.shape[0] == 2                   # both ranks' RNG states
+    assert len(ck.state["history"]) == 10
+    wv = load_vectors(out / "vectors.bin")
+    assert cosine(wv, "dog", "cat") > cosine(wv, "dog", "queen")                # it learned the topics
+    assert cosine(wv, "king", "queen") > cosine(wv, "king", "horse")
+    # the history counts the whole corpus's pairs, as one process does
+    one = train(TrainConfig(dim=16, epochs=10, min_count=1, batch_size=128, sample=0, lr=0.05, device="cpu"),
+                [small_corpus], progress=False)
+    assert ck.state["history"][0]["pairs"] == pytest.approx(one.history[0]["pairs"], rel=0.05)
+
+
+def test_one_rank_is_one_process(small_corpus, tmp_path):
+    out = tmp_path / "m"
+    r = torchrun(1, [str(small_corpus), "--epochs", "3", "--seed", "4", "--device", "cpu", "--output", str(out), *TRAIN])
+    assert r.returncode == 0, r.stderr[-3000:]
+    one = train(TrainConfig(dim=16, epochs=3, min_count=1, batch_size=128, sample=0, lr=0.05, seed=4, device="cpu"),
+                [small_corpus], progress=False)
+    np.testing.assert_array_equal(load_vectors(out / "vectors.bin").vectors, one.vectors.vectors)
+
+
+def test_a_killed_rank_is_a_clear_error_not_a_hang(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(make_corpus(3000, seed=2))
+    port = free_port()
+    procs = []
+    for rank in (0, 1):
+        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
+               "EMBEDDINGS_DIST_TIMEOUT": "30"}
+        cmd = [sys.executable, "-m", "embeddings", "train", str(corpus), "--epochs", "100000",
+               "--output", str(tmp_path / "m"), *TRAIN]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
+    time.sleep(8)                                        # both are training, averaging after each chunk
+    assert procs[0].poll() is None and procs[1].poll() is None
+    procs[1].send_signal(signal.SIGKILL)
+    try:
+        _, err = procs[0].communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        procs[0].kill()
+        pytest.fail("rank 0 hung after rank 1 died")
+    assert procs[0].returncode == 1, err[-2000:]
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert "another training process stopped" in lines[-1] and "Traceback" not in err
+
+
+RESUME_SCRIPT = """
+import sys
+from embeddings.training.config import TrainConfig
+from embeddings.training.train import train
+corpus, out, stop = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if stop:
+    config = TrainConfig(dim=16, epochs=4, min_count=1, batch_size=128, sample=0, lr=0.05, device="cpu",
+                         chunk_tokens=900)
+    r = train(config, [corpus], output=out, progress=False, stop_after_batches=stop)
+else:
+    r = train(None, None, progress=False, resume=out + "/checkpoint.npz")
+print("interrupted" if r.interrupted else "complete", r.rank, r.world)
+"""
+
+
+def test_stop_and_resume_with_two_processes(small_corpus, tmp_path):
+    out = str(tmp_path / "m")
+    for stop in (3, 0):                                   # stop after 3 steps on rank 0, then resume
+        port, procs = free_port(), []
+        for rank in (0, 1):
+            env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
+                   "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1"}
+            procs.append(subprocess.Popen([sys.executable, "-c", RESUME_SCRIPT, str(small_corpus), out, str(stop)],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
+        answers = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [e[-1500:] for _, e in answers]
+        expected = "interrupted" if stop else "complete"
+        assert [o.split()[0] for o, _ in answers] == [expected, expected]      # both stopped at the same merge
+        ck = load_checkpoint(tmp_path / "m" / "checkpoint.npz")
+        assert ck.rng_state.shape[0] == 2 and ck.state["complete"] == (not stop)
+    assert [h["epoch"] for h in ck.state["history"]] == [1, 2, 3, 4]
+    wv = load_vectors(tmp_path / "m" / "vectors.bin")
+    assert cosine(wv, "dog", "cat") > cosine(wv, "dog", "queen")
