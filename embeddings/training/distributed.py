@@ -3,9 +3,9 @@
 Launched by torchrun (`torchrun --nproc-per-node N -m embeddings train ...`), each process (rank)
 trains a full replica on its own shard of every corpus chunk: rank r takes the r-th of N equal
 slices. Replicas are kept in step at the end of every chunk (a collective every chunk_tokens / N
-words of each rank's text), where every rank's updates since the last merge are added up (Ji et
-al.'s periodic synchronisation, with summed deltas rather than a mean, which would divide the
-learning rate by N); that is also where ranks agree to stop, so every rank always makes the same
+words of each rank's text; Ji et al.'s periodic synchronisation), where the ranks' updates to
+each row are added up, capped at MERGE_CAP ranks' worth (see merge_updates); that is also where
+ranks agree to stop, so every rank always makes the same
 sequence of collective calls and none waits for a call that never comes. gloo on CPUs, NCCL on
 GPUs. A rank that dies makes the others fail with a clear error after `TIMEOUT`, not hang.
 """
@@ -24,6 +24,7 @@ from ..errors import EmbeddingsError
 from .callbacks import Callback
 
 TIMEOUT = timedelta(seconds=int(os.environ.get("EMBEDDINGS_DIST_TIMEOUT", "120")))  # a lost rank -> error
+MERGE_CAP = 2  # a row's merged update is at most this many ranks' mean update (see merge_updates)
 _ERRORS = (RuntimeError, ValueError) + tuple(e for e in (getattr(dist, "DistError", None),) if e)
 
 
@@ -57,14 +58,22 @@ class Group:
             p.data /= self.world
 
     def merge_updates(self, model: torch.nn.Module, anchor: list[torch.Tensor]) -> None:
-        """Every rank's change since the last merge, added up: w = anchor + sum_r (w_r - anchor).
+        """Every rank's change to a row since the last merge, added up, but never more than
+        MERGE_CAP ranks' worth: w = w0 + mean_r(w_r - w0) * min(ranks that changed the row, MERGE_CAP).
 
-        Averaging the replicas instead would divide each rank's learning by the number of ranks
-        (a 5-point analogy loss with 2 ranks on the bundled corpus); the sum applies every update,
-        as one process applying them in turn would. `anchor` becomes the merged weights."""
+        The sum applies every update, as one process applying them in turn would; a plain mean
+        of the replicas would divide each rank's learning by the number of ranks (5 analogy points
+        lost with 2 ranks on the bundled corpus). But the ranks push a frequent word's row the
+        same way from the same stale start, and the full sum over 4 ranks diverged: the cap is
+        the merge-time twin of the optimizer's per-row cap (optim.py). `anchor` becomes the
+        merged weights."""
         for p, a in zip(model.parameters(), anchor):
-            p.data -= a                                            # this rank's update
-            self._collective(dist.all_reduce, p.data)              # everyone's updates
+            p.data -= a                                            # this rank's updates, (V, D)
+            touched = p.data.ne(0).any(1).to(p.dtype)              # (V,) rows this rank changed
+            self._collective(dist.all_reduce, p.data)              # every rank's updates, summed
+            self._collective(dist.all_reduce, touched)             # how many ranks changed each row
+            count = touched.clamp_(min=1)
+            p.data *= (count.clamp(max=MERGE_CAP) / count).unsqueeze(1)
             p.data += a
             a.copy_(p.data)
 
@@ -110,7 +119,7 @@ def leave() -> None:
 
 
 class AverageReplicas(Callback):
-    """At each chunk's end: merge the replicas (every rank's updates added up) and agree on stopping; at each epoch's end (and
+    """At each chunk's end: merge the replicas (merge_updates) and agree on stopping; at each epoch's end (and
     the last), gather every rank's RNG state for the checkpoint. Runs on every rank."""
 
     def __init__(self, group: Group, model: torch.nn.Module, device: torch.device):

@@ -29,7 +29,7 @@ import torch
 from .. import formats
 from . import distributed
 from .callbacks import Callback, Checkpointing, ProgressBar, StopAfter
-from .config import TrainConfig
+from .config import MERGE_TOKENS, TrainConfig
 from .corpus import corpus_files
 from .encoded import CorpusError, EncodedCorpus
 from ..errors import EmbeddingsError
@@ -362,7 +362,10 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
         corpus = checkpoint.state.get("corpus")
         if output is None:
             output = checkpoint.state.get("output") or Path(resume).parent
-    config = (config or TrainConfig()).validate()
+    config = config or TrainConfig()
+    if distributed.launched() and config.chunk_tokens is None:
+        config.chunk_tokens = MERGE_TOKENS                    # several processes merge after each chunk
+    config = config.validate()
     if output is not None:
         output = check_output(output)
     device = resolve_device(config.device)
