@@ -1,4 +1,4 @@
-"""Several processes, one model: torch.distributed set-up, corpus shards and replica averaging.
+"""Several processes, one model: torch.distributed set-up, corpus shards and merging the replicas.
 
 Launched by torchrun (`torchrun --nproc-per-node N -m embeddings train ...`), each process (rank)
 trains a full replica on its own shard of every corpus chunk: rank r takes the r-th of N equal
@@ -50,12 +50,6 @@ class Group:
         except _ERRORS as e:  # a rank died or the network broke
             raise EmbeddingsError(f"rank {self.rank}: another training process stopped or cannot be "
                                   f"reached ({str(e).splitlines()[0][:200]})") from None
-
-    def average(self, model: torch.nn.Module) -> None:
-        """Every parameter replaced by its mean over the ranks (one all-reduce each)."""
-        for p in model.parameters():
-            self._collective(dist.all_reduce, p.data)
-            p.data /= self.world
 
     def merge_updates(self, model: torch.nn.Module, anchor: list[torch.Tensor]) -> None:
         """Every rank's change to a row since the last merge, added up, but never more than
@@ -118,7 +112,7 @@ def leave() -> None:
         dist.destroy_process_group()
 
 
-class AverageReplicas(Callback):
+class MergeReplicas(Callback):
     """At each chunk's end: merge the replicas (merge_updates) and agree on stopping; at each epoch's end (and
     the last), gather every rank's RNG state for the checkpoint. Runs on every rank."""
 

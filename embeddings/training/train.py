@@ -401,8 +401,8 @@ def _train(config, files, output, progress, resume, checkpoint, stop_after_batch
         extra = ([ProgressBar()] if progress and lead else []) + list(callbacks)
         if stop_after_batches is not None:
             extra.append(StopAfter(stop_after_batches))
-        if group is not None:                                 # before the saver: it averages first
-            extra.append(distributed.AverageReplicas(group, parts.model, device))
+        if group is not None:                                 # before the saver: it merges first
+            extra.append(distributed.MergeReplicas(group, parts.model, device))
         saver = (Checkpointing(lambda: save(state, parts, vocab, files, output))
                  if output is not None and lead else None)
         started = time.perf_counter()
