@@ -151,3 +151,21 @@ def test_a_crash_loses_at_most_the_current_epoch(small_corpus, tmp_path):
     np.testing.assert_array_equal(done.vectors.vectors, reference.vectors.vectors)
     assert [h["epoch"] for h in done.history] == [1, 2, 3, 4]
     assert [h["loss_per_pair"] for h in done.history] == pytest.approx([h["loss_per_pair"] for h in reference.history])
+
+
+def test_divergence_is_one_clear_error_and_writes_no_vectors(small_corpus, tmp_path):
+    from embeddings.errors import EmbeddingsError
+
+    class Poison(Callback):                               # what a far too large step would do
+        every = 1
+
+        def on_batch_end(self, state):
+            if state.epoch == 1 and state.batch == 2:
+                with torch.no_grad():
+                    state.model.out_embed.weight.fill_(float("nan"))
+
+    out = tmp_path / "m"
+    with pytest.raises(EmbeddingsError, match="diverged in epoch 2"):
+        train(small(epochs=3), [small_corpus], output=out, progress=False, callbacks=[Poison()])
+    assert not (out / "vectors.bin").exists()
+    assert load_checkpoint(out / "checkpoint.npz").state["epoch"] == 1     # the last good epoch's

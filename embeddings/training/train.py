@@ -14,6 +14,7 @@ uninterrupted one (same seed).
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -239,6 +240,9 @@ def _end_epoch(state: LoopState, started: float, callbacks: Sequence[Callback]) 
     if state.group is not None:                               # the whole corpus's pairs, all ranks
         state.epoch_loss, state.epoch_pairs = state.group.sum(state.epoch_loss), state.group.sum(state.epoch_pairs)
     pairs = int(state.epoch_pairs)
+    if not math.isfinite(float(state.epoch_loss)):             # nothing worth saving: say so, stop
+        raise EmbeddingsError(f"training diverged in epoch {state.epoch} (the loss is {float(state.epoch_loss)}); "
+                              f"use a smaller --lr (it was {state.config.lr})")
     state.history.append({"epoch": state.epoch, "loss_per_pair": float(state.epoch_loss) / max(1, pairs),
                           "loss_per_term": float(state.epoch_loss) / max(1, pairs) / (1 + state.config.negative),
                           "pairs": pairs, "words_done": state.words_done, "seconds": time.perf_counter() - started})
