@@ -153,7 +153,8 @@ def test_a_crash_loses_at_most_the_current_epoch(small_corpus, tmp_path):
     assert [h["loss_per_pair"] for h in done.history] == pytest.approx([h["loss_per_pair"] for h in reference.history])
 
 
-def test_divergence_is_one_clear_error_and_writes_no_vectors(small_corpus, tmp_path):
+@pytest.mark.parametrize("poison", [float("nan"), 1e3])
+def test_divergence_is_one_clear_error_and_writes_no_vectors(small_corpus, tmp_path, poison):
     from embeddings.errors import EmbeddingsError
 
     class Poison(Callback):                               # what a far too large step would do
@@ -162,7 +163,8 @@ def test_divergence_is_one_clear_error_and_writes_no_vectors(small_corpus, tmp_p
         def on_batch_end(self, state):
             if state.epoch == 1 and state.batch == 2:
                 with torch.no_grad():
-                    state.model.out_embed.weight.fill_(float("nan"))
+                    state.model.out_embed.weight.fill_(poison)
+                    state.model.in_embed.weight.fill_(-poison)
 
     out = tmp_path / "m"
     with pytest.raises(EmbeddingsError, match="diverged in epoch 2"):

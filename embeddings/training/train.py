@@ -235,13 +235,17 @@ def stop_on_signals(state: LoopState):
             signal.signal(s, h)
 
 
+DIVERGED_LOSS = 100.0  # loss per pair; training starts at (1 + K) ln 2, about 4.2 for K = 5
+
+
 def _end_epoch(state: LoopState, started: float, callbacks: Sequence[Callback]) -> None:
     """Record the finished epoch (state.epoch already counts it) and start the next one's sums."""
     if state.group is not None:                               # the whole corpus's pairs, all ranks
         state.epoch_loss, state.epoch_pairs = state.group.sum(state.epoch_loss), state.group.sum(state.epoch_pairs)
     pairs = int(state.epoch_pairs)
-    if not math.isfinite(float(state.epoch_loss)):             # nothing worth saving: say so, stop
-        raise EmbeddingsError(f"training diverged in epoch {state.epoch} (the loss is {float(state.epoch_loss)}); "
+    per_pair = float(state.epoch_loss) / max(1, pairs)
+    if not math.isfinite(per_pair) or per_pair > DIVERGED_LOSS:  # nothing worth saving: say so, stop
+        raise EmbeddingsError(f"training diverged in epoch {state.epoch} (loss {per_pair:.4g} per pair); "
                               f"use a smaller --lr (it was {state.config.lr})")
     state.history.append({"epoch": state.epoch, "loss_per_pair": float(state.epoch_loss) / max(1, pairs),
                           "loss_per_term": float(state.epoch_loss) / max(1, pairs) / (1 + state.config.negative),
