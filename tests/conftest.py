@@ -8,6 +8,11 @@ import random
 os.environ.setdefault("MPLBACKEND", "Agg")  # tests draw off-screen
 
 import pytest
+from hypothesis import settings
+
+# Property tests check answers, not speed: no per-example deadline, which a busy machine trips.
+settings.register_profile("embeddings", deadline=None)
+settings.load_profile("embeddings")
 
 ANIMALS = ["dog", "cat", "horse", "cow", "sheep", "goat"]
 ROYALS = ["king", "queen", "prince", "princess", "duke", "duchess"]
