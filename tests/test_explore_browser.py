@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import numpy as np
 import pytest
 
 from test_explore_api import XSS, make_vectors

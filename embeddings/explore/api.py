@@ -23,7 +23,7 @@ import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -31,6 +31,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .. import formats
 from ..errors import EmbeddingsError, UnknownWordError
 from ..similarity import analogy as library_analogy
+from ..similarity import cosine as library_cosine
+from ..similarity import dot as library_dot
 from ..similarity import most_similar, project_on_axes
 from ..vectors import WordVectors
 from .batching import ScoreBatcher
@@ -248,11 +250,9 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
     @app.get("/api/similarity", summary="Dot product, cosine and norms of two words")
     def similarity(a: str = Query(..., min_length=1, examples=["dog"]), b: str = Query(..., min_length=1, examples=["cat"])):
         """a·b, cos(a, b) = a·b / (|a| |b|) and both norms: scaling a scales the dot product, not the cosine."""
-        x, y = wv.vectors[ex.index(a, "a")].astype(np.float64), wv.vectors[ex.index(b, "b")].astype(np.float64)
-        na, nb = float(np.linalg.norm(x)), float(np.linalg.norm(y))
-        dot = float(x @ y)
-        return {"a": a, "b": b, "dot": dot, "cosine": dot / (na * nb) if na * nb > 0 else 0.0,
-                "norm_a": na, "norm_b": nb}
+        ia, ib = ex.index(a, "a"), ex.index(b, "b")
+        return {"a": a, "b": b, "dot": library_dot(wv, a, b), "cosine": library_cosine(wv, a, b),
+                "norm_a": float(wv.norms[ia]), "norm_b": float(wv.norms[ib])}
 
     @app.get("/api/words", summary="Autocomplete: words starting with a prefix, most frequent first")
     def words(prefix: str = Query("", max_length=200), limit: int = Query(20, ge=1, le=MAX_LIMIT)):
