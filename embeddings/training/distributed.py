@@ -107,9 +107,18 @@ def from_environment(device: torch.device) -> tuple[Group | None, torch.device]:
     return Group(dist.get_rank(), dist.get_world_size(), backend), device
 
 
-def leave() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+def leave(finished: bool) -> None:
+    """Leave the process group. After a finished run every rank waits for the others first:
+    tearing gloo down while a peer still talks to it aborts the process ("terminate called
+    without an active exception"). After a failure (a peer may be dead) nobody waits."""
+    if not dist.is_initialized():
+        return
+    if finished:
+        try:
+            dist.barrier()
+        except _ERRORS:
+            return
+    dist.destroy_process_group()
 
 
 class MergeReplicas(Callback):

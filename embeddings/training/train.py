@@ -380,10 +380,13 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
     files = [str(f) for f in corpus_files(corpus)]
     group, device = distributed.from_environment(device)
     try:
-        return _train(config, files, output, progress, resume, checkpoint, stop_after_batches, callbacks,
-                      device, group)
-    finally:
-        distributed.leave()
+        result = _train(config, files, output, progress, resume, checkpoint, stop_after_batches, callbacks,
+                        device, group)
+    except BaseException:
+        distributed.leave(finished=False)
+        raise
+    distributed.leave(finished=True)
+    return result
 
 
 def _train(config, files, output, progress, resume, checkpoint, stop_after_batches, callbacks,
