@@ -30,7 +30,7 @@ ANALOGY_EXAMPLES = """examples:
   embeddings analogy man:king::woman:?     # man is to king as woman is to ?
   embeddings analogy king man woman --method mul"""
 EVALUATE_EXAMPLES = """examples:
-  embeddings evaluate                      # bundled Google analogies and WordSim-353
+  embeddings evaluate                      # bundled Google analogies and six word-pair sets
   embeddings evaluate --method both --restrict-vocab 30000
   embeddings evaluate --analogies my-questions.txt --pairs my-pairs.tsv --json"""
 
@@ -66,7 +66,7 @@ def cmd_train(args) -> int:
     config = None
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
-                  "batch_size", "lr", "device", "seed", "chunk_tokens")
+                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         try:
             config.validate()
@@ -134,36 +134,39 @@ def cmd_analogy(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .formats import DATA_DIR
-    from .similarity import evaluate_analogies, evaluate_word_pairs
+    from .benchmarks import evaluate_all
 
     wv = _load(args)
-    analogies = args.analogies or DATA_DIR / "questions-words.txt"
-    pairs = args.pairs or DATA_DIR / "wordsim353.tsv"
     methods = ["add", "mul"] if args.method == "both" else [args.method]
-    report: dict = {"analogies": {}, "pairs": None}
-    for method in methods:
-        r = evaluate_analogies(wv, analogies, method, args.restrict_vocab)
-        report["analogies"][method] = r
-    p = evaluate_word_pairs(wv, pairs, args.restrict_vocab)
+    reports = {m: evaluate_all(wv, args.restrict_vocab, m, args.analogies, args.pairs) for m in methods}
+    pairs = reports[methods[0]].pairs  # the same for every method
     if args.json:
-        out = {"analogies": {m: {"accuracy": r.accuracy, "coverage": r.coverage,
-                                 "semantic": r.semantic.accuracy, "syntactic": r.syntactic.accuracy,
+        out = {"analogies": {m: {"accuracy": r.analogies.accuracy, "coverage": r.analogies.coverage,
+                                 "semantic": r.analogies.semantic.accuracy,
+                                 "syntactic": r.analogies.syntactic.accuracy,
                                  "sections": {s.name: {"correct": s.correct, "total": s.total,
-                                                       "questions": s.questions} for s in r.sections}}
-                             for m, r in report["analogies"].items()},
-               "pairs": {"pearson": p.pearson, "spearman": p.spearman, "pairs": p.pairs,
-                         "oov_ratio": p.oov_ratio}}
+                                                       "questions": s.questions} for s in r.analogies.sections}}
+                             for m, r in reports.items()},
+               "pairs": {name: None if p is None else {"pearson": p.pearson, "spearman": p.spearman,
+                                                       "pairs": p.pairs, "oov_ratio": p.oov_ratio}
+                         for name, p in pairs.items()}}
         print(json.dumps(out))
         return 0
-    for method, r in report["analogies"].items():
-        print(f"analogies ({Path(analogies).name}, 3Cos{method.capitalize()}, restrict_vocab={args.restrict_vocab}):")
+    analogies = Path(args.analogies).name if args.analogies else "questions-words.txt"
+    for method, report in reports.items():
+        r = report.analogies
+        print(f"analogies ({analogies}, 3Cos{method.capitalize()}, restrict_vocab={args.restrict_vocab}):")
         print(f"  {'section':<28} {'correct':>8} {'covered':>8} {'asked':>7} {'accuracy':>9}")
         for s in r.sections + [r.semantic, r.syntactic, r.overall]:
             print(f"  {s.name:<28} {s.correct:>8} {s.total:>8} {s.questions:>7} {s.accuracy:>9.2%}")
         print(f"  coverage {r.coverage:.1%} of questions")
-    print(f"word pairs ({Path(pairs).name}): Spearman {p.spearman:.4f}, Pearson {p.pearson:.4f}, "
-          f"{p.pairs} pairs, {p.oov_ratio:.1%} out of vocabulary")
+    print("word pairs (cosine against human scores):")
+    print(f"  {'set':<28} {'Spearman':>9} {'Pearson':>8} {'pairs':>7} {'missing':>8}")
+    for name, p in pairs.items():
+        if p is None:
+            print(f"  {name:<28} {'-':>9} {'-':>8} {0:>7}   (too few pairs in the vocabulary)")
+        else:
+            print(f"  {name:<28} {p.spearman:>9.4f} {p.pearson:>8.4f} {p.pairs:>7} {p.oov_ratio:>8.1%}")
     return 0
 
 
@@ -319,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="passes over the corpus (5)")
     t.add_argument("--batch-size", dest="batch_size", type=int, help="text positions per step (8192)")
     t.add_argument("--lr", type=float, help="starting learning rate (0.025 skip-gram, 0.05 CBOW)")
+    t.add_argument("--row-cap", dest="row_cap", type=float,
+                   help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
+                        "learns frequent words faster, too high diverges)")
+    t.add_argument("--vectors", choices=["input", "input+output"],
+                   help="vectors to save: input (word2vec's) or input+output (W + C, Levy et al. 2015) (input)")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
@@ -355,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="analogy accuracy and word-pair correlation", epilog=EVALUATE_EXAMPLES,
                        formatter_class=raw)
     e.add_argument("--analogies", help="questions file (default: bundled questions-words.txt)")
-    e.add_argument("--pairs", help="word-pair similarity file (default: bundled wordsim353.tsv)")
+    e.add_argument("--pairs", action="append", metavar="FILE",
+                   help="word-pair similarity file, 'word<TAB>word<TAB>score' lines; repeat for several "
+                        "(default: the six bundled sets, WordSim-353 to Rare Words)")
     e.add_argument("--method", choices=["add", "mul", "both"], default="add")
     e.add_argument("--restrict-vocab", dest="restrict_vocab", type=positive_int, default=300_000,
                    help="only the N most frequent words count (300000, as gensim)")

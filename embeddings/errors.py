@@ -21,3 +21,7 @@ class UnknownWordError(EmbeddingsError, KeyError):
 
 class FormatError(EmbeddingsError, ValueError):
     """A vectors or checkpoint file is malformed; the message names the file and the problem."""
+
+
+class NotCoveredError(EmbeddingsError):
+    """An evaluation set has too few items inside the vocabulary to score."""

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import EmbeddingsError, FormatError
+from .errors import EmbeddingsError, FormatError, NotCoveredError
 from .vectors import WordVectors
 
 METRICS = ("cosine", "dot")
@@ -338,7 +338,7 @@ def evaluate_word_pairs(wv: WordVectors, path: str | os.PathLike, restrict_vocab
     pairs = read_word_pairs(path)
     known = [(index[a], index[b], s) for a, b, s in pairs if a in index and b in index]
     if len(known) < 2:
-        raise EmbeddingsError(f"{path}: fewer than two pairs have both words in the vocabulary")
+        raise NotCoveredError(f"{path}: fewer than two pairs have both words in the vocabulary")
     ia, ib, human = (np.array(x) for x in zip(*known))
     model = np.einsum("ij,ij->i", wv.unit[ia], wv.unit[ib])  # row-wise dot products
     return PairsResult(float(stats.pearsonr(model, human)[0]), float(stats.spearmanr(model, human)[0]),

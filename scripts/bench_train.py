@@ -1,15 +1,21 @@
-"""Training speed and accuracy: ours against gensim, same corpus, same hyperparameters, same threads.
+"""Training speed and accuracy: ours against gensim and fastText, same corpus, hyperparameters, threads.
 
     python scripts/bench_train.py                       # both archs, full bundled corpus, 3 runs each
     python scripts/bench_train.py --slice 0.1 --repeats 1 --arch skipgram   # a quick look
+    python scripts/bench_train.py --peers gensim --variant 'lr05:lr=0.05'   # ours with other settings too
     python scripts/bench_train.py --scale               # 1x, 2x, 4x slices: time and memory vs size
 
-Every run is a fresh subprocess (so peak memory is its own), ours and gensim interleaved. Both get
-the corpus as the same tokens: gensim reads a pre-tokenized file in its fastest mode (corpus_file),
-we read the same file. Speed is counted the same way for both: corpus tokens x epochs / seconds of
-training (vocabulary building excluded for both). Accuracy: Google analogies (3CosAdd, gensim's
-rules, restrict_vocab 300000) and WordSim-353 Spearman, computed by the same code for both.
-Needs gensim: pip install -e '.[bench]'.
+Every run is a fresh subprocess (so peak memory is its own), the trainers interleaved. All get the
+corpus as the same tokens: gensim reads a pre-tokenized file in its fastest mode (corpus_file),
+fastText and we read the same file. Speed is counted the same way: corpus tokens x epochs /
+seconds of training (vocabulary building excluded for ours and gensim; fastText's one call
+includes reading the vocabulary, about 1 s of its time here). fastText is Facebook's `fasttext`
+package with subwords off (maxn 0: word-only skip-gram / CBOW) and its own default learning rate
+(0.05), as a user would run it. Accuracy: Google analogies (3CosAdd, gensim's rules,
+restrict_vocab 300000; semantic and syntactic) and the Spearman correlation on each bundled
+word-pair set, computed by the same code (embeddings.benchmarks) for every trainer.
+Peak MB is the worker process's peak RSS after training, before evaluation.
+Needs the peers: pip install -e '.[bench]'.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HYPER = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5)
+PEERS = ("gensim", "fasttext")
+FASTTEXT_LR = 0.05  # fastText's default for both architectures
 
 
 def write_tokens(out: Path, fraction: float) -> int:
@@ -46,55 +54,105 @@ def write_tokens(out: Path, fraction: float) -> int:
     return n
 
 
-def run_ours(corpus: str, arch: str, threads: int, device: str, epochs: int, batch_size: int | None = None) -> dict:
+def parse_settings(text: str) -> dict:
+    """'lr=0.05,row_cap=8' -> {'lr': 0.05, 'row_cap': 8} (values read as JSON where they parse)."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def run_ours(corpus: str, arch: str, args, settings: dict) -> dict:
     import torch
-    torch.set_num_threads(threads)
+    torch.set_num_threads(args.threads)
     from embeddings.training.config import TrainConfig
     from embeddings.training.train import train
-    extra = {"batch_size": batch_size} if batch_size else {}
-    if device.startswith("cuda"):
+    extra = {"batch_size": args.batch_size} if args.batch_size else {}
+    if args.device.startswith("cuda"):
         extra["chunk_tokens"] = 1 << 24  # fewer, larger chunks: one host-to-device copy each
-    config = TrainConfig(arch=arch, device=device, **{**HYPER, "epochs": epochs}, **extra)
+    config = TrainConfig(arch=arch, device=args.device, **{**HYPER, "epochs": args.epochs, **extra, **settings})
     r = train(config, [corpus], progress=False)
     return {"seconds": r.seconds, "vectors": r.vectors}
 
 
-def run_gensim(corpus: str, arch: str, threads: int, device: str, epochs: int, batch_size: int | None = None) -> dict:
+def run_gensim(corpus: str, arch: str, args, settings: dict) -> dict:
     from gensim.models import Word2Vec
     from embeddings.vectors import WordVectors
     model = Word2Vec(vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
                      sample=HYPER["sample"], min_count=HYPER["min_count"], sg=int(arch == "skipgram"),
-                     workers=threads, seed=1)
+                     workers=args.threads, seed=1)
     model.build_vocab(corpus_file=corpus)
     t = time.perf_counter()
     model.train(corpus_file=corpus, total_examples=model.corpus_count, total_words=model.corpus_total_words,
-                epochs=epochs)
+                epochs=args.epochs)
     seconds = time.perf_counter() - t
     return {"seconds": seconds, "vectors": WordVectors(model.wv.index_to_key, model.wv.vectors)}
 
 
+def run_fasttext(corpus: str, arch: str, args, settings: dict) -> dict:
+    import fasttext
+    from embeddings.vectors import WordVectors
+    t = time.perf_counter()
+    model = fasttext.train_unsupervised(corpus, model=arch, dim=HYPER["dim"], ws=HYPER["window"],
+                                        neg=HYPER["negative"], t=HYPER["sample"], minCount=HYPER["min_count"],
+                                        epoch=args.epochs, thread=args.threads, minn=0, maxn=0,
+                                        lr=FASTTEXT_LR, verbose=0)
+    seconds = time.perf_counter() - t
+    words = model.get_words()
+    return {"seconds": seconds, "vectors": WordVectors(words, model.get_input_matrix()[: len(words)])}
+
+
+RUNNERS = {"ours": run_ours, "gensim": run_gensim, "fasttext": run_fasttext}
+
+
 def worker(args) -> int:
     """One run in this process; prints a JSON line."""
-    from embeddings.similarity import evaluate_analogies, evaluate_word_pairs
-    run = run_ours if args.worker == "ours" else run_gensim
-    r = run(args.corpus, args.arch, args.threads, args.device, args.epochs, args.batch_size)
-    wv = r["vectors"]
-    analogies = evaluate_analogies(wv, ROOT / "data" / "questions-words.txt")
-    pairs = evaluate_word_pairs(wv, ROOT / "data" / "wordsim353.tsv")
-    print(json.dumps({"seconds": r["seconds"], "accuracy": analogies.accuracy, "spearman": pairs.spearman,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    from embeddings.benchmarks import evaluate_all
+    r = RUNNERS[args.worker](args.corpus, args.arch, args, parse_settings(args.settings or ""))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    scores = evaluate_all(r["vectors"]).summary()
+    print(json.dumps({"seconds": r["seconds"], "peak_mb": peak, **scores}))
     return 0
 
 
-def one_run(side: str, corpus: str, arch: str, args) -> dict:
+def one_run(side: str, corpus: str, arch: str, args, settings: str = "") -> dict:
     cmd = [sys.executable, __file__, "--worker", side, "--corpus", corpus, "--arch", arch,
-           "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs)]
+           "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs),
+           "--settings", settings]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0 and "training diverged" in out.stderr:  # a setting too aggressive: say so
+        return {"diverged": True}
     if out.returncode != 0:
-        raise SystemExit(f"{side} run failed:\n{out.stderr[-3000:]}")
+        raise SystemExit(f"{side} {settings} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int) -> str:
+    """Markdown: one line per (arch, trainer), medians of its runs; ratio against gensim's words/s."""
+    from embeddings.benchmarks import WORD_PAIR_SETS
+    sets = list(WORD_PAIR_SETS)
+    head = ["arch", "trainer", "words/s", "x gensim", "analogies", "semantic", "syntactic", *sets, "peak MB"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    med = lambda runs, k: statistics.median(r[k] for r in runs if r[k] is not None) \
+        if any(r[k] is not None for r in runs) else float("nan")  # noqa: E731
+    gensim_speed = {arch: tokens * epochs / med(runs, "seconds") for arch, who, runs in rows if who == "gensim"}
+    for arch, who, runs in rows:
+        if any(r.get("diverged") for r in runs):
+            lines.append("| " + " | ".join([arch, who, "diverged", *[""] * (len(head) - 3)]) + " |")
+            continue
+        speed = tokens * epochs / med(runs, "seconds")
+        ratio = speed / gensim_speed[arch] if arch in gensim_speed else float("nan")
+        cells = [arch, who, f"{speed:,.0f}", f"{ratio:.2f}", *(f"{med(runs, k):.2%}" for k in
+                 ("analogies", "semantic", "syntactic")), *(f"{med(runs, k):.3f}" for k in sets),
+                 f"{max(r['peak_mb'] for r in runs):.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -104,17 +162,24 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--epochs", type=int, default=HYPER["epochs"])
-    parser.add_argument("--device", default="cpu", help="our device (gensim is CPU only)")
+    parser.add_argument("--device", default="cpu", help="our device (the peers are CPU only)")
     parser.add_argument("--batch-size", dest="batch_size", type=int, help="our batch size (default: TrainConfig's)")
+    parser.add_argument("--peers", default=",".join(PEERS),
+                        help="comma-separated peers to run: gensim, fasttext, or none (default: both)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE,...",
+                        help="also run ours with these TrainConfig settings (repeatable)")
     parser.add_argument("--scale", action="store_true", help="time ours on 1x, 2x, 4x slices (0.25, 0.5, 1.0)")
-    parser.add_argument("--no-gensim", action="store_true", help="time ours only (e.g. on a GPU machine)")
-    parser.add_argument("--worker", choices=["ours", "gensim"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
 
     archs = ["skipgram", "cbow"] if args.arch == "both" else [args.arch]
+    peers = [p for p in args.peers.split(",") if p in PEERS]
+    trainers = [("ours", "ours", "")] + [(v.split(":", 1)[0], "ours", v.split(":", 1)[1]) for v in args.variant] \
+        + [(p, p, "") for p in peers]
     with tempfile.TemporaryDirectory() as tmp:
         if args.scale:
             print(f"scaling ({args.repeats} runs each, median), ours, {archs[0]}, {args.threads} threads")
@@ -133,25 +198,22 @@ def main(argv=None) -> int:
         print(f"corpus: bundled, slice {args.slice:g} = {n:,} tokens; dim {HYPER['dim']}, window {HYPER['window']}, "
               f"negative {HYPER['negative']}, sample {HYPER['sample']}, min_count {HYPER['min_count']}, "
               f"epochs {args.epochs}; {args.threads} threads; median of {args.repeats} interleaved runs; "
-              f"ours on {args.device}" + (f", batch {args.batch_size}" if args.batch_size else ""))
+              f"ours on {args.device}" + (f", batch {args.batch_size}" if args.batch_size else ""), flush=True)
         rows = []
         for arch in archs:
-            ours, theirs = [], []
+            runs: dict[str, list] = {name: [] for name, _, _ in trainers}
             for _ in range(args.repeats):
-                ours.append(one_run("ours", corpus, arch, args))
-                if not args.no_gensim:
-                    theirs.append(one_run("gensim", corpus, arch, args))
-            rows.append((arch, ours, theirs))
-        print("\n| arch | ours words/s | gensim words/s | ratio | ours acc | gensim acc | ours WS353 | gensim WS353 "
-              "| ours peak MB | gensim peak MB |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for arch, ours, theirs in rows:
-            med = lambda runs, k: statistics.median(r[k] for r in runs) if runs else float("nan")  # noqa: E731
-            ow, gw = n * args.epochs / med(ours, "seconds"), n * args.epochs / med(theirs, "seconds") if theirs else float("nan")
-            print(f"| {arch} | {ow:,.0f} | {gw:,.0f} | {ow / gw:.2f} | {med(ours, 'accuracy'):.2%} | "
-                  f"{med(theirs, 'accuracy'):.2%} | {med(ours, 'spearman'):.3f} | {med(theirs, 'spearman'):.3f} | "
-                  f"{max(r['peak_mb'] for r in ours):.0f} | "
-                  f"{max(r['peak_mb'] for r in theirs) if theirs else float('nan'):.0f} |")
+                for name, side, settings in trainers:
+                    r = one_run(side, corpus, arch, args, settings)
+                    runs[name].append(r)
+                    if r.get("diverged"):
+                        print(f"  {arch} {name}: diverged", flush=True)
+                        continue
+                    print(f"  {arch} {name}: {r['seconds']:.1f} s, analogies {r['analogies']:.2%}, "
+                          f"WordSim-353 {r['WordSim-353']:.3f}, SimLex-999 {r['SimLex-999']:.3f}", flush=True)
+            rows += [(arch, name, runs[name]) for name, _, _ in trainers]
+        print()
+        print(table(rows, n, args.epochs))
     return 0
 
 

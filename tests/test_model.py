@@ -95,7 +95,7 @@ def test_loss_falls_on_a_tiny_corpus():
     maker = BatchMaker(np.ones(10), np.ones(10) / 10, 2, 64, 8, 8, torch.device("cpu"), gen)
     for arch in (SkipGram, CBOW):
         model = arch(10, 16, 2, 5)
-        opt = RowCappedSGD(model.parameters(), lr=0.05)
+        opt = RowCappedSGD(model.parameters(), lr=0.05, cap=4.0)
         losses = []
         for epoch in range(15):
             total = 0.0

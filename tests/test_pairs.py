@@ -76,3 +76,14 @@ def test_noise_follows_distribution():
     maker = BatchMaker(np.ones(4), noise, 2, 8, 4, 4, torch.device("cpu"), gen)
     draws = maker.noise(100_000).numpy()
     assert np.allclose(np.bincount(draws, minlength=4) / 100_000, noise, atol=0.01)
+
+
+def test_fixed_window_pairs_every_word_within_the_window():
+    window = 2
+    text = [[1, 2, 3, 4, 5, 6], [7, 8, 9]]
+    chunk = np.array(sum([s + [SENTENCE_END] for s in text], []))
+    gen = torch.Generator().manual_seed(0)
+    maker = BatchMaker(np.ones(20), np.ones(20) / 20, window, 7, 4, 3, torch.device("cpu"), gen,
+                       dynamic_window=False)
+    got = sorted(p for b in maker.batches(chunk) for p in mask_to_pairs(b.tokens, b.mask, window))
+    assert got == reference_pairs(sum(text, []), [0] * 6 + [1] * 3, [window] * 9)

@@ -53,3 +53,19 @@ def test_training_learns_the_topics(small_corpus, arch):
 def test_result_counts_words(small_corpus):
     r = train(_small(), [small_corpus], progress=False)
     assert r.words == 3 * 600 * 8 and r.words_per_second > 0 and np.isfinite(r.loss)
+
+
+def test_input_plus_output_vectors_are_saved_as_their_sum(small_corpus, tmp_path):
+    r = train(_small(vectors="input+output"), [small_corpus], output=tmp_path, progress=False)
+    ck = load_checkpoint(tmp_path / "checkpoint.npz")
+    np.testing.assert_allclose(r.vectors.vectors, ck.in_vectors + ck.out_vectors, rtol=1e-6)
+    from embeddings.formats import load_vectors
+    np.testing.assert_allclose(load_vectors(tmp_path / "vectors.bin").vectors, r.vectors.vectors, rtol=1e-6)
+    plain = train(_small(), [small_corpus], progress=False).vectors.vectors
+    np.testing.assert_array_equal(plain, ck.in_vectors)  # the same training; only what is kept differs
+
+
+@pytest.mark.parametrize("field, value", [("row_cap", 0), ("row_cap", float("nan")), ("vectors", "output")])
+def test_new_options_are_validated(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value}).validate()

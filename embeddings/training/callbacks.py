@@ -16,6 +16,7 @@ callback that sets `state.done = "why"` ends training there as finished: the vec
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -118,28 +119,28 @@ class StopAfter(Callback):
 
 class Evaluate(Callback):
     """At each epoch's end, score the current vectors on analogies and word pairs (the bundled
-    Google analogies and WordSim-353 by default) and keep the scores in the epoch's history."""
+    Google analogies and every bundled word-pair set by default) and keep the scores in the
+    epoch's history: "analogies", "analogies_semantic", "analogies_syntactic", then "pairs:NAME"
+    (Spearman) per set."""
 
     def __init__(self, analogies=None, pairs=None, restrict_vocab: int = 30_000, file=None):
-        from ..formats import DATA_DIR
-        self.analogies = analogies or DATA_DIR / "questions-words.txt"
-        self.pairs = pairs or DATA_DIR / "wordsim353.tsv"
+        self.analogies, self.pairs = analogies, [pairs] if isinstance(pairs, (str, os.PathLike)) else pairs
         self.restrict_vocab, self.file = restrict_vocab, file or sys.stderr
 
     def on_epoch_end(self, state):
-        from ..similarity import evaluate_analogies, evaluate_word_pairs
+        from ..benchmarks import evaluate_all
+        from ..errors import NotCoveredError
 
-        from ..errors import EmbeddingsError
-
-        wv = state.current_vectors()
         try:
-            a = evaluate_analogies(wv, self.analogies, restrict_vocab=self.restrict_vocab)
-            p = evaluate_word_pairs(wv, self.pairs, restrict_vocab=self.restrict_vocab)
-        except EmbeddingsError as e:  # e.g. a small corpus that covers too few evaluation words
+            r = evaluate_all(state.current_vectors(), self.restrict_vocab, analogies=self.analogies, pairs=self.pairs)
+        except NotCoveredError as e:
             print(f"epoch {state.epoch}: evaluation skipped: {e}", file=self.file)
             return
+        a = r.analogies
         scores = {"analogies": a.accuracy, "analogies_semantic": a.semantic.accuracy,
-                  "analogies_syntactic": a.syntactic.accuracy, "pairs_spearman": p.spearman}
+                  "analogies_syntactic": a.syntactic.accuracy}
+        scores.update({f"pairs:{name}": p.spearman for name, p in r.pairs.items() if p is not None})
         state.history[-1].update(scores)
+        pairs = ", ".join(f"{name} {p.spearman:.3f}" for name, p in r.pairs.items() if p is not None)
         print(f"epoch {state.epoch}: analogies {a.accuracy:.2%} (semantic {a.semantic.accuracy:.2%}, "
-              f"syntactic {a.syntactic.accuracy:.2%}), word pairs Spearman {p.spearman:.3f}", file=self.file)
+              f"syntactic {a.syntactic.accuracy:.2%}); Spearman {pairs or 'n/a'}", file=self.file)

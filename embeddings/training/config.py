@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 ARCHS = ("skipgram", "cbow")
+VECTORS = ("input", "input+output")
 CHUNK_TOKENS = 1 << 21  # one process: 2M tokens per chunk
 MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one process with 2 (README)
 # Measured on the bundled corpus (README): CBOW keeps its accuracy with four times the rows per noise
@@ -28,6 +29,9 @@ class TrainConfig:
     group_size: int | None = None  # rows sharing one group's noise words (None: 32 skip-gram, 128 CBOW)
     lr: float | None = None       # starting rate, decays linearly (None: 0.025 skip-gram, 0.05 CBOW, as word2vec.c)
     min_lr_ratio: float = 1e-4    # word2vec's floor: alpha never falls below starting_alpha * 1e-4
+    row_cap: float = 4.0          # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient
+    dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
+    vectors: str = "input"        # saved vectors: "input" (word2vec's W) or "input+output" (W + C, Levy et al. 2015)
     device: str = "auto"          # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1", ...
     seed: int = 1                 # seeds init, subsampling, windows and noise: same seed, same vectors (CPU)
     chunk_tokens: int | None = None  # corpus tokens per chunk, moved to the device at once (bounds memory); several
@@ -56,6 +60,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a non-negative number, not {value!r}")
         if self.lr == 0:
             raise ValueError("lr must be positive, not 0")
+        if not self.row_cap > 0 or self.row_cap == float("inf"):
+            raise ValueError(f"row_cap must be a positive number, not {self.row_cap!r}")
+        if self.vectors not in VECTORS:
+            raise ValueError(f"vectors must be one of {', '.join(VECTORS)}, not {self.vectors!r}")
         return self
 
     def centres_per_batch(self) -> int:

@@ -62,13 +62,14 @@ class BatchMaker:
 
     def __init__(self, keep_prob: np.ndarray, noise: np.ndarray, window: int, batch_size: int,
                  shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator,
-                 noise_rows: str = "span"):
+                 noise_rows: str = "span", dynamic_window: bool = True):
         self.keep_prob = torch.as_tensor(keep_prob, dtype=torch.float32, device=device)  # (V,)
         cdf = torch.as_tensor(np.cumsum(noise), dtype=torch.float64, device=device)
         self.noise_cdf = (cdf / cdf[-1]).float()                                          # (V,)
         self.window, self.batch_size, self.shared = window, batch_size, shared_negatives
         self.group_size = group_size
         self.noise_rows = noise_rows  # "span" (skip-gram: inputs) or "centres" (CBOW: window means)
+        self.dynamic_window = dynamic_window
         self.device, self.gen = device, generator
 
     def subsample(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -93,7 +94,8 @@ class BatchMaker:
         if L == 0:
             return
         # word2vec's dynamic window: centre i sees contexts up to b_i away, b_i ~ U{1..W}
-        reach = torch.randint(1, W + 1, (L,), generator=self.gen, device=self.device)  # (L,)
+        reach = (torch.randint(1, W + 1, (L,), generator=self.gen, device=self.device) if self.dynamic_window
+                 else torch.full((L,), W, device=self.device))                            # (L,)
         pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
         ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
         mask = window_mask(sentence, reach, W)                                         # (L, 2W+1)

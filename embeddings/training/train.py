@@ -102,8 +102,8 @@ class LoopState:
         return self.last_loss.item() / max(1, int(self.last_pairs.item()))
 
     def current_vectors(self) -> WordVectors:
-        """The input vectors as they are now, as a WordVectors (a copy)."""
-        return WordVectors(self.words, self.model.in_embed.weight.detach().cpu().numpy())
+        """The vectors (config.vectors: input, or input + output) as they are now, as a WordVectors (a copy)."""
+        return WordVectors(self.words, kept_vectors(self.model, self.config))
 
     def rng_to_save(self) -> np.ndarray:
         """The RNG state(s) a checkpoint keeps: this process's, or every rank's, one row each."""
@@ -209,10 +209,10 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                 raise EmbeddingsError(f"the checkpoint was written by {rows} training process(es); "
                                       f"resume it with {rows}, not {world}")
             gen.set_state(torch.from_numpy((rng if rng.ndim == 1 else rng[rank]).copy()))
-    optimizer = RowCappedSGD(model.parameters(), lr=config.lr)
+    optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap)
     batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                          config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                         device, gen, model.noise_rows)
+                         device, gen, model.noise_rows, config.dynamic_window)
     return Parts(model, optimizer, gen, batches, device, group.shard if group is not None else (lambda c: c))
 
 
@@ -323,6 +323,13 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
 
 # --- phase 4: save ---------------------------------------------------------------------------------
 
+def kept_vectors(model, config: TrainConfig) -> np.ndarray:
+    """The vectors a user gets: the input vectors W, or W + C (input plus output, Levy et al. 2015)."""
+    w = model.in_embed.weight.detach()
+    w = w + model.out_embed.weight.detach() if config.vectors == "input+output" else w.clone()
+    return w.cpu().numpy()
+
+
 def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) -> dict[str, Path]:
     """Write the checkpoint (always) and, once training is complete, the vectors (text and binary)."""
     paths = output_files(output)
@@ -333,7 +340,7 @@ def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) 
                                      ck_state, state.rng_to_save()), paths["checkpoint"])
     written = {"checkpoint": paths["checkpoint"]}
     if state.complete:
-        vectors = WordVectors(vocab.words, in_vec, vocab.counts)
+        vectors = WordVectors(vocab.words, kept_vectors(parts.model, state.config), vocab.counts)
         formats.save_vectors(vectors, paths["text"], "text")
         formats.save_vectors(vectors, paths["binary"], "binary")
         written.update(text=paths["text"], binary=paths["binary"])
@@ -421,7 +428,7 @@ def _train(config, files, output, progress, resume, checkpoint, stop_after_batch
             run_loop(state, encoded, parts, extra + ([saver] if saver else []))
         seconds = time.perf_counter() - started
         written = saver.files if saver else {}
-        vectors = WordVectors(vocab.words, parts.model.in_embed.weight.detach().cpu().numpy(), vocab.counts)
+        vectors = WordVectors(vocab.words, kept_vectors(parts.model, config), vocab.counts)
         words = torch.tensor(state.words_done - words_at_start, dtype=torch.float64, device=device)
         if group is not None:                                 # every rank's words: the run's
             words = group.sum(words)

@@ -1,0 +1,93 @@
+"""The bundled evaluation sets and evaluate_all: every set read, scored as gensim scores it."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from embeddings.benchmarks import WORD_PAIR_SETS, evaluate_all, pair_sets
+from embeddings.cli import main
+from embeddings.formats import DATA_DIR, save_vectors
+from embeddings.similarity import read_word_pairs
+from embeddings.vectors import WordVectors
+
+SIZES = {"WordSim-353": 353, "SimLex-999": 999, "MEN-3000": 3000, "MTurk-287": 287, "RG-65": 65,
+         "RareWords": 2034}
+
+
+@pytest.fixture(scope="module")
+def wv():
+    """Random vectors for every word of every bundled set but a few, plus the analogy words."""
+    words = sorted({w for path in pair_sets().values() for a, b, _ in read_word_pairs(path) for w in (a, b)})
+    words = [w for i, w in enumerate(words) if i % 50]  # leave some out: out-of-vocabulary pairs
+    rng = np.random.default_rng(0)
+    return WordVectors(words, rng.normal(size=(len(words), 16)).astype(np.float32))
+
+
+def test_every_bundled_set_is_read_whole():
+    assert set(WORD_PAIR_SETS) == set(SIZES)
+    for name, path in pair_sets().items():
+        pairs = read_word_pairs(path)
+        assert len(pairs) == SIZES[name], name
+        assert all(a and b and np.isfinite(s) for a, b, s in pairs)
+
+
+def test_each_set_scores_as_a_plain_spearman(wv):
+    report = evaluate_all(wv)
+    index = wv.word_to_index
+    for name, path in pair_sets().items():
+        known = [(a, b, s) for a, b, s in read_word_pairs(path) if a in index and b in index]
+        model = [float(wv.unit[index[a]] @ wv.unit[index[b]]) for a, b, _ in known]
+        r = report.pairs[name]
+        assert r.pairs == len(known)
+        assert r.spearman == pytest.approx(stats.spearmanr(model, [s for *_, s in known])[0], abs=1e-6)
+    summary = report.summary()
+    assert list(summary) == ["analogies", "semantic", "syntactic", *WORD_PAIR_SETS]
+
+
+def test_each_set_scores_as_gensim_scores_it(wv):
+    gensim = pytest.importorskip("gensim")
+    kv = gensim.models.KeyedVectors(wv.dim)
+    kv.add_vectors(list(wv.index_to_word), wv.vectors)
+    report = evaluate_all(wv)
+    for name, path in pair_sets().items():
+        pearson, spearman, oov = kv.evaluate_word_pairs(str(path))  # both fold case
+        assert report.pairs[name].spearman == pytest.approx(spearman[0], abs=1e-6), name
+        assert report.pairs[name].pearson == pytest.approx(pearson[0], abs=1e-6), name
+        assert 100 * report.pairs[name].oov_ratio == pytest.approx(oov), name
+
+
+def test_a_set_the_vocabulary_misses_scores_none():
+    wv = WordVectors(["zzz", "yyy"], np.eye(2, dtype=np.float32))
+    report = evaluate_all(wv)
+    assert all(p is None for p in report.pairs.values())
+    assert report.analogies.overall.total == 0
+
+
+def test_cli_reports_every_set(wv, tmp_path, capsys):
+    save_vectors(wv, tmp_path / "v.txt")
+    assert main(["evaluate", "--model", str(tmp_path / "v.txt")]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in WORD_PAIR_SETS) and "semantic" in out and "syntactic" in out
+    assert main(["evaluate", "--model", str(tmp_path / "v.txt"), "--json",
+                 "--pairs", str(DATA_DIR / "rg65.tsv"), "--pairs", str(DATA_DIR / "men3000.tsv")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report["pairs"]) == ["rg65.tsv", "men3000.tsv"]
+    assert report["pairs"]["rg65.tsv"]["spearman"] == pytest.approx(evaluate_all(wv).pairs["RG-65"].spearman)
+
+
+def test_training_with_eval_keeps_each_sets_score(small_corpus, tmp_path):
+    from embeddings.training.callbacks import Evaluate
+    from embeddings.training.config import TrainConfig
+    from embeddings.training.train import train
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t9\nking\tfarm\t1\ndog\tcat\t8\ndog\tpalace\t1\ncrown\tpalace\t7\n")
+    log = tmp_path / "log.txt"
+    with open(log, "w") as f:
+        r = train(TrainConfig(epochs=2, min_count=1, dim=16, device="cpu"), [small_corpus], progress=False,
+                  callbacks=[Evaluate(pairs=[pairs], file=f)])
+    assert [sorted(k for k in h if k.startswith(("pairs:", "analogies"))) for h in r.history] == \
+        [["analogies", "analogies_semantic", "analogies_syntactic", "pairs:pairs.tsv"]] * 2
+    assert "pairs.tsv" in log.read_text()
