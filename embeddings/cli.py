@@ -66,7 +66,7 @@ def cmd_train(args) -> int:
     config = None
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
-                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors")
+                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         try:
             config.validate()
@@ -321,7 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample", type=float, help="subsampling threshold (1e-3; 0 disables)")
     t.add_argument("--epochs", type=int, help="passes over the corpus (5)")
     t.add_argument("--batch-size", dest="batch_size", type=int, help="text positions per step (8192)")
-    t.add_argument("--lr", type=float, help="starting learning rate (0.025 skip-gram, 0.05 CBOW)")
+    t.add_argument("--lr", type=float, help="starting learning rate (0.05 skip-gram, 0.075 CBOW)")
+    t.add_argument("--min-lr-ratio", dest="min_lr_ratio", type=float,
+                   help="the rate decays linearly to lr x this, then holds (0.3; 0.5 favours word similarity "
+                        "over analogies, 0.0001 is word2vec's decay to zero)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
                         "learns frequent words faster, too high diverges)")
@@ -330,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
-                   help="corpus tokens per chunk (2097152; 524288 with several processes, which merge after each)")
+                   help="corpus tokens per chunk (524288; with several processes the replicas merge after each)")
     t.add_argument("--output", help=f"folder for vectors and checkpoint ({DEFAULT_MODEL_DIR}; "
                                     "with --resume: the checkpoint's own folder)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")

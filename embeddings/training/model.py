@@ -21,13 +21,13 @@ class _Word2Vec(nn.Module):
     loss_function: type[torch.autograd.Function]  # ops.SkipGramLoss or ops.CBOWLoss
     noise_rows: str                               # rows that share noise words: "span" or "centres"
 
-    def __init__(self, vocab_size: int, dim: int, window: int, negative: int):
+    def __init__(self, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5):
         super().__init__()
         self.window, self.negative = window, negative
         self.in_embed = nn.Embedding(vocab_size, dim, sparse=True)   # the word vectors we keep
         self.out_embed = nn.Embedding(vocab_size, dim, sparse=True)  # output ("context") vectors
         with torch.no_grad():  # word2vec's initialisation: small uniform inputs, zero outputs
-            self.in_embed.weight.uniform_(-0.5 / dim, 0.5 / dim)
+            self.in_embed.weight.uniform_(-init / dim, init / dim)
             self.out_embed.weight.zero_()
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
@@ -56,5 +56,5 @@ class CBOW(_Word2Vec):
     noise_rows = "centres"  # noise groups run over the M window means
 
 
-def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int) -> _Word2Vec:
-    return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative)
+def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5) -> _Word2Vec:
+    return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init)

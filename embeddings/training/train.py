@@ -195,7 +195,7 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
     check_memory(config, len(vocab), device)
     rank, world = (group.rank, group.world) if group is not None else (0, 1)
     torch.manual_seed(config.seed)
-    model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative).to(device)
+    model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative, config.init).to(device)
     gen = torch.Generator(device=device)
     gen.manual_seed(config.seed + rank)
     if checkpoint is not None:
