@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+
 class RowCappedSGD(torch.optim.Optimizer):
     """Plain SGD on sparse embedding gradients; see the module docstring for `cap`."""
 
