@@ -71,8 +71,9 @@ def test_a_killed_rank_is_a_clear_error_not_a_hang(tmp_path):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
                "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
                "EMBEDDINGS_DIST_TIMEOUT": "30"}
+        # a rate that cannot diverge before the kill however fast the machine runs the epochs
         cmd = [sys.executable, "-m", "embeddings", "train", str(corpus), "--epochs", "100000",
-               "--output", str(tmp_path / "m"), *TRAIN]
+               "--output", str(tmp_path / "m"), *TRAIN, "--lr", "0.005"]
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
     time.sleep(8)                                        # both are training, averaging after each chunk
     assert procs[0].poll() is None and procs[1].poll() is None
