@@ -134,12 +134,17 @@ def cmd_analogy(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .benchmarks import evaluate_all
+    from .benchmarks import ANALOGIES, Report, evaluate_all
+    from .formats import DATA_DIR
+    from .similarity import evaluate_analogies
 
     wv = _load(args)
     methods = ["add", "mul"] if args.method == "both" else [args.method]
-    reports = {m: evaluate_all(wv, args.restrict_vocab, m, args.analogies, args.pairs) for m in methods}
-    pairs = reports[methods[0]].pairs  # the same for every method
+    first = evaluate_all(wv, args.restrict_vocab, methods[0], args.analogies, args.pairs)
+    reports = {methods[0]: first}  # word pairs do not depend on the method: scored once
+    for m in methods[1:]:
+        reports[m] = Report(evaluate_analogies(wv, args.analogies or DATA_DIR / ANALOGIES, m, args.restrict_vocab))
+    pairs = first.pairs
     if args.json:
         out = {"analogies": {m: {"accuracy": r.analogies.accuracy, "coverage": r.analogies.coverage,
                                  "semantic": r.analogies.semantic.accuracy,

@@ -17,9 +17,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_train  # noqa: E402
+import bench_train  # noqa: E402  (it puts the repository root on the path too)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def factors(arch: str) -> dict[str, str]:
     """Name -> TrainConfig settings changed from the defaults (one factor at a time)."""
