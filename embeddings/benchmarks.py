@@ -18,6 +18,7 @@ from .similarity import AnalogyResult, PairsResult, evaluate_analogies, evaluate
 from .vectors import WordVectors
 
 ANALOGIES = "questions-words.txt"
+MISSPELLINGS = "misspellings.tsv"  # one typo per evaluation word (scripts/make_misspellings.py)
 WORD_PAIR_SETS = {  # name shown -> file in data/; the first is the headline set
     "WordSim-353": "wordsim353.tsv",
     "SimLex-999": "simlex999.tsv",
@@ -29,9 +30,49 @@ WORD_PAIR_SETS = {  # name shown -> file in data/; the first is the headline set
 
 
 @dataclass
+class TypoResult:
+    """Misspelled words whose nearest vocabulary word (cosine) is the word meant."""
+    correct: int
+    total: int       # typos scored: the word meant is in the vocabulary, the typo is not
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(1, self.total)
+
+
+def read_misspellings(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """'typo<TAB>word' lines; '#' lines are comments."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                typo, word = line.rstrip("\n").split("\t")[:2]
+                out.append((typo, word))
+    return out
+
+
+def evaluate_misspellings(wv: WordVectors, path: str | os.PathLike | None = None,
+                          restrict_vocab: int = 300_000) -> TypoResult | None:
+    """Share of typos whose nearest neighbour among the first restrict_vocab words is the word
+    meant; None for vectors that have no vector for an unseen word (word-only models)."""
+    import numpy as np
+    pairs = read_misspellings(path or DATA_DIR / MISSPELLINGS)
+    index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
+    scored = [(t, index[w]) for t, w in pairs if w in index and t not in wv.word_to_index and wv.composed(t)]
+    if not any(wv.composed(t) for t, _ in pairs):
+        return None
+    if not scored:
+        return TypoResult(0, 0)
+    queries = np.stack([wv.get_vector(t, norm=True) for t, _ in scored])        # (Q, D)
+    best = np.argmax(queries @ wv.unit[:restrict_vocab].T, axis=1)               # (Q,) one matrix product
+    return TypoResult(int((best == np.array([i for _, i in scored])).sum()), len(scored))
+
+
+@dataclass
 class Report:
     analogies: AnalogyResult
     pairs: dict[str, PairsResult | None] = field(default_factory=dict)  # None: too few pairs covered
+    typos: TypoResult | None = None  # misspelled words answered (subword models; None: no OOV vectors)
 
     def summary(self) -> dict[str, float | None]:
         """Flat scores: analogy accuracies, then each set's Spearman correlation."""
@@ -39,6 +80,7 @@ class Report:
         out: dict[str, float | None] = {"analogies": a.accuracy, "semantic": a.semantic.accuracy,
                                         "syntactic": a.syntactic.accuracy}
         out.update({name: (p.spearman if p else None) for name, p in self.pairs.items()})
+        out["typos"] = self.typos.accuracy if self.typos else None
         return out
 
 
@@ -51,16 +93,19 @@ def pair_sets(paths: list[str | os.PathLike] | None = None) -> dict[str, Path]:
 
 def evaluate_all(wv: WordVectors, restrict_vocab: int = 300_000, method: str = "add",
                  analogies: str | os.PathLike | None = None,
-                 pairs: list[str | os.PathLike] | None = None) -> Report:
-    """Score wv on the analogy file and on every word-pair set (bundled ones by default).
+                 pairs: list[str | os.PathLike] | None = None, compose: bool = False) -> Report:
+    """Score wv on the analogy file, on every word-pair set (bundled ones by default) and, for
+    subword vectors, on the bundled misspellings.
 
     A set with fewer than two pairs inside the vocabulary scores None rather than failing, so
-    a model trained on a small corpus still gets the scores it can.
+    a model trained on a small corpus still gets the scores it can. compose: score word pairs
+    with unseen words by their n-gram vectors (subword models) rather than skip them.
     """
     report = Report(evaluate_analogies(wv, analogies or DATA_DIR / ANALOGIES, method, restrict_vocab))
     for name, path in pair_sets(pairs).items():
         try:
-            report.pairs[name] = evaluate_word_pairs(wv, path, restrict_vocab)
+            report.pairs[name] = evaluate_word_pairs(wv, path, restrict_vocab, compose)
         except NotCoveredError:
             report.pairs[name] = None
+    report.typos = evaluate_misspellings(wv, None, restrict_vocab)
     return report

@@ -19,6 +19,7 @@ TRAIN_EXAMPLES = """examples:
   torchrun --nproc-per-node 2 -m embeddings train # two processes, one model (gloo; NCCL on GPUs)
   embeddings train my.txt.gz more/ --epochs 10 --output run2
   embeddings train --arch cbow --dim 200 --device cuda
+  embeddings train --subwords 3-6 --output sub    # fastText-style: vectors for unseen words too
   embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
 SIMILAR_EXAMPLES = """examples:
   embeddings similar king
@@ -48,7 +49,16 @@ def positive_int(text: str) -> int:
 
 def _load(args) -> "WordVectors":  # noqa: F821
     from .formats import load_vectors
-    return load_vectors(find_model(args.model), getattr(args, "format", None))
+    wv = load_vectors(find_model(args.model), getattr(args, "format", None))
+    return wv
+
+
+def _note_unseen(wv, words) -> None:
+    """Say on stderr which words got their vector from their character n-grams (subword models)."""
+    for word in dict.fromkeys(w for w in words if isinstance(w, str)):
+        if wv.composed(word):
+            print(f"note: {word!r} is not in the vocabulary; its vector is the mean of its "
+                  f"{wv.ngram_count(word)} character n-grams", file=sys.stderr)
 
 
 def _print_table(title: str, rows: list[tuple[str, float]]) -> None:
@@ -68,6 +78,11 @@ def cmd_train(args) -> int:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
+        if args.subwords is not None:
+            from .subwords import parse_range
+            config.minn, config.maxn = parse_range(args.subwords) if args.subwords != "0" else (0, 0)
+        if args.buckets is not None:
+            config.buckets = args.buckets
         try:
             config.validate()
         except ValueError as e:
@@ -101,6 +116,7 @@ def cmd_similar(args) -> int:
     from .similarity import most_similar_many
 
     wv = _load(args)
+    _note_unseen(wv, args.words)
     results = most_similar_many(wv, args.words, topn=args.topn, metric=args.metric)
     if args.json:
         print(json.dumps({w: [{"word": n, "score": s} for n, s in r] for w, r in results.items()}))
@@ -117,6 +133,7 @@ def cmd_analogy(args) -> int:
 
     positive, negative = parse_analogy(args.terms)
     wv = _load(args)
+    _note_unseen(wv, positive + negative)
     if args.method == "add":
         rows = most_similar(wv, positive, negative, topn=args.topn)
     else:
@@ -140,7 +157,8 @@ def cmd_evaluate(args) -> int:
 
     wv = _load(args)
     methods = ["add", "mul"] if args.method == "both" else [args.method]
-    first = evaluate_all(wv, args.restrict_vocab, methods[0], args.analogies, args.pairs)
+    compose = hasattr(wv, "ngram_rows")                   # subwords: unseen words of the pairs get n-gram vectors
+    first = evaluate_all(wv, args.restrict_vocab, methods[0], args.analogies, args.pairs, compose)
     reports = {methods[0]: first}  # word pairs do not depend on the method: scored once
     for m in methods[1:]:
         reports[m] = Report(evaluate_analogies(wv, args.analogies or DATA_DIR / ANALOGIES, m, args.restrict_vocab))
@@ -153,8 +171,11 @@ def cmd_evaluate(args) -> int:
                                                        "questions": s.questions} for s in r.analogies.sections}}
                              for m, r in reports.items()},
                "pairs": {name: None if p is None else {"pearson": p.pearson, "spearman": p.spearman,
-                                                       "pairs": p.pairs, "oov_ratio": p.oov_ratio}
-                         for name, p in pairs.items()}}
+                                                       "pairs": p.pairs, "oov_ratio": p.oov_ratio,
+                                                       "from_ngrams": p.composed}
+                         for name, p in pairs.items()},
+               "typos": None if first.typos is None else {"accuracy": first.typos.accuracy,
+                                                          "correct": first.typos.correct, "total": first.typos.total}}
         print(json.dumps(out))
         return 0
     analogies = Path(args.analogies).name if args.analogies else "questions-words.txt"
@@ -166,21 +187,30 @@ def cmd_evaluate(args) -> int:
             print(f"  {s.name:<28} {s.correct:>8} {s.total:>8} {s.questions:>7} {s.accuracy:>9.2%}")
         print(f"  coverage {r.coverage:.1%} of questions")
     print("word pairs (cosine against human scores):")
-    print(f"  {'set':<28} {'Spearman':>9} {'Pearson':>8} {'pairs':>7} {'missing':>8}")
+    extra = f" {'from n-grams':>13}" if compose else ""
+    print(f"  {'set':<28} {'Spearman':>9} {'Pearson':>8} {'pairs':>7} {'missing':>8}{extra}")
     for name, p in pairs.items():
         if p is None:
             print(f"  {name:<28} {'-':>9} {'-':>8} {0:>7}   (too few pairs in the vocabulary)")
         else:
-            print(f"  {name:<28} {p.spearman:>9.4f} {p.pearson:>8.4f} {p.pairs:>7} {p.oov_ratio:>8.1%}")
+            more = f" {p.composed:>13}" if compose else ""
+            print(f"  {name:<28} {p.spearman:>9.4f} {p.pearson:>8.4f} {p.pairs:>7} {p.oov_ratio:>8.1%}{more}")
+    if compose:
+        print("  (from n-grams: pairs with a word outside the vocabulary, scored by its character n-grams' vector)")
+    if first.typos is not None:
+        t = first.typos
+        print(f"misspelled words whose nearest word is the one meant: {t.correct} of {t.total} ({t.accuracy:.1%})")
     return 0
 
 
 def cmd_lesson(args) -> int:
 
+    import numpy as np
     from .lessons import ShapeError, dot_versus_cosine, matmul, one_hot, similarity_matrix
 
     wv = _load(args)
     words = args.words
+    _note_unseen(wv, words)
     width = max(len(w) for w in words) + 2
 
     def table(title, m):
@@ -196,7 +226,7 @@ def cmd_lesson(args) -> int:
     d = dot_versus_cosine(wv, words[0], words[1])
     print(f"3. double the vector of {words[0]!r}: dot({words[0]}, {words[1]}) {d.dot:.3f} -> {d.dot_doubled:.3f} "
           f"(doubles); cosine {d.cosine:.3f} -> {d.cosine_doubled:.3f} (unchanged)\n")
-    x = wv.vectors[[wv.index(w) for w in words]]
+    x = np.stack([wv.get_vector(w) for w in words])
     print(f"4. one matmul, every dot product: X {x.shape} @ X.T {x.T.shape} -> {matmul(x, x.T).shape}; "
           f"the vocabulary at once: X @ V.T -> ({len(words)}, {len(wv)})")
     try:
@@ -254,6 +284,8 @@ def cmd_plot(args) -> int:
     from .similarity import most_similar
 
     wv = _load(args)
+    _note_unseen(wv, list(args.words) + [w for g in args.group or [] for w in g[1:]] + [args.neighbors]
+                 + list(args.analogy or []))
     modes = [m for m in ("neighbors", "analogy", "overview") if getattr(args, m)]
     if args.x_axis or args.y_axis:
         modes.append("axes")
@@ -335,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "learns frequent words faster, too high diverges)")
     t.add_argument("--vectors", choices=["input", "input+output"],
                    help="vectors to save: input (word2vec's) or input+output (W + C, Levy et al. 2015) (input)")
+    t.add_argument("--subwords", metavar="MIN-MAX",
+                   help="fastText subwords: add each word's character n-grams of MIN..MAX characters, so words "
+                        "never seen get vectors (e.g. 3-6; 0: off, the default)")
+    t.add_argument("--buckets", type=int, help="n-gram rows the hashed n-grams share (2000000, as fastText)")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
@@ -348,8 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     def model_arg(p):
-        p.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
-        p.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"],
+        p.add_argument("--model", help=f"vectors file (.txt .vec .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
+        p.add_argument("--format", choices=["text", "binary", "glove", "checkpoint", "fasttext"],
                        help="file format (default: by extension)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -407,8 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explore", help="the vectors in your browser: map, neighbours, analogies (local web page)",
                         epilog=EXPLORE_EXAMPLES, formatter_class=raw,
                         description="Serve a local page (and its JSON API, documented at /docs) over one set of vectors.")
-    ex.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
-    ex.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"], help="file format (default: by extension)")
+    ex.add_argument("--model", help=f"vectors file (.txt .vec .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
+    ex.add_argument("--format", choices=["text", "binary", "glove", "checkpoint", "fasttext"], help="file format (default: by extension)")
     ex.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     ex.add_argument("--port", type=int, default=8000, help="port (8000)")
     ex.add_argument("--no-browser", dest="no_browser", action="store_true", help="do not open a browser")
@@ -419,8 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=EXPORT_EXAMPLES, formatter_class=raw)
     xp.add_argument("--projector", required=True, metavar="FOLDER",
                     help="folder for vectors.tsv, metadata.tsv and projector_config.json")
-    xp.add_argument("--model", help=f"vectors file (.txt .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
-    xp.add_argument("--format", choices=["text", "binary", "glove", "checkpoint"], help="file format (default: by extension)")
+    xp.add_argument("--model", help=f"vectors file (.txt .vec .bin .npz) or folder (default: {DEFAULT_MODEL_DIR}/)")
+    xp.add_argument("--format", choices=["text", "binary", "glove", "checkpoint", "fasttext"], help="file format (default: by extension)")
     xp.set_defaults(func=cmd_export)
     return parser
 

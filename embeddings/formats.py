@@ -1,4 +1,5 @@
-"""Vector and checkpoint files: word2vec text and binary, GloVe text, and our .npz checkpoint.
+"""Vector and checkpoint files: word2vec text and binary, GloVe text, and our .npz checkpoint
+(fastText's .bin is fasttext_bin.py's; load_vectors reads it too).
 
 Every writer goes through a temporary file renamed into place, so an interrupted write never leaves
 a half-written file that looks whole. Every reader validates what it reads (header against body,
@@ -22,6 +23,7 @@ from typing import IO, Iterator
 import numpy as np
 
 from .errors import FormatError
+from .subwords import SubwordVectors
 from .vectors import WordVectors
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # bundled corpus and evaluation sets
@@ -77,10 +79,10 @@ def detect_format(path: str | os.PathLike) -> str:
 
 def find_model(arg: str | os.PathLike | None = None) -> Path:
     """The vectors file a command reads: `arg` (a file, or a folder holding checkpoint.npz,
-    vectors.bin or vectors.txt), else $EMBEDDINGS_MODEL, else the default folder model/."""
+    fasttext.bin, vectors.bin or vectors.txt), else $EMBEDDINGS_MODEL, else the default folder model/."""
     path = Path(arg or os.environ.get("EMBEDDINGS_MODEL", DEFAULT_MODEL_DIR))
     if path.is_dir():
-        for name in ("checkpoint.npz", "vectors.bin", "vectors.txt"):
+        for name in ("checkpoint.npz", "fasttext.bin", "vectors.bin", "vectors.txt"):
             if (path / name).is_file():
                 return path / name
         raise FormatError(f"{path}: no checkpoint.npz or vectors file inside; train first "
@@ -120,11 +122,18 @@ def save_vectors(wv: WordVectors, path: str | os.PathLike, format: str | None = 
 
 
 def load_vectors(path: str | os.PathLike, format: str | None = None) -> WordVectors:
-    """Load word2vec text or binary, GloVe text (no header), or a checkpoint's input vectors."""
+    """Load word2vec text (also fastText's .vec) or binary, GloVe text (no header), a fastText .bin
+    model (SubwordVectors: vectors for any word) or a checkpoint's vectors."""
+    from . import fasttext_bin
+
     path = Path(path)
     format = format or detect_format(path)
     if format == "checkpoint":
         return load_checkpoint(path).vectors
+    if format in ("binary", "fasttext") and fasttext_bin.is_fasttext_bin(path):
+        return fasttext_bin.load_fasttext(path)
+    if format == "fasttext":
+        raise FormatError(f"{path}: not a fastText .bin model (no fastText magic number)")
     if format == "binary":
         return _load_binary(path)
     if format in ("text", "glove"):
@@ -240,7 +249,17 @@ class Checkpoint:
         self.rng_state = None if rng_state is None else np.asarray(rng_state, dtype=np.uint8)
 
     @property
+    def buckets(self) -> int:
+        """n-gram rows after the words' rows (0 for a word-only model)."""
+        return int(self.config.get("buckets", 0)) if int(self.config.get("maxn", 0)) > 0 else 0
+
+    @property
     def vectors(self) -> WordVectors:
+        """The input vectors; with subwords a SubwordVectors (words' and n-grams' rows)."""
+        if self.buckets:
+            n = len(self.words)
+            return SubwordVectors(self.words, self.in_vectors[:n], self.in_vectors[n:], self.config["minn"],
+                                  self.config["maxn"], self.counts)
         return WordVectors(self.words, self.in_vectors, self.counts)
 
 
@@ -304,7 +323,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: damaged checkpoint ({e})") from None
     n = len(ck.words)
-    if ck.counts.shape != (n,) or ck.in_vectors.shape[0] != n or ck.out_vectors.shape != ck.in_vectors.shape:
+    if (ck.counts.shape != (n,) or ck.in_vectors.shape[0] != n + ck.buckets or ck.out_vectors.shape[0] != n
+            or ck.out_vectors.shape[1:] != ck.in_vectors.shape[1:]):
         raise FormatError(f"{path}: damaged checkpoint (array sizes disagree)")
     if not np.isfinite(ck.in_vectors).all():
         raise FormatError(f"{path}: damaged checkpoint (vectors hold NaN or infinite values)")

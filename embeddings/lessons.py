@@ -43,8 +43,7 @@ def similarity_matrix(wv: WordVectors, words: Sequence[str], metric: str = "cosi
     """(n, n) scores of every pair of words, computed as one matrix product X @ X.T."""
     if metric not in ("cosine", "dot"):
         raise EmbeddingsError(f"unknown metric {metric!r} (cosine or dot)")
-    table = wv.unit if metric == "cosine" else wv.vectors
-    x = table[[wv.index(w) for w in words]]          # (n, D)
+    x = np.stack([wv.get_vector(w, norm=metric == "cosine") for w in words])  # (n, D)
     return matmul(x, x.T)                            # (n, D) @ (D, n) -> (n, n)
 
 

@@ -36,8 +36,7 @@ def _axes(ax, dim: int = 2):
 
 
 def _vectors(wv: WordVectors, words: Sequence[str], metric: str = "cosine") -> np.ndarray:
-    table = wv.unit if metric == "cosine" else wv.vectors
-    return table[[wv.index(w) for w in words]]
+    return np.stack([wv.get_vector(w, norm=metric == "cosine") for w in words])  # unseen words: n-grams
 
 
 def place_labels(ax, points: np.ndarray, labels: Sequence[str], priority: Sequence[float] | None = None,

@@ -61,7 +61,9 @@ def _query(wv: WordVectors, positive, negative, metric: str) -> tuple[np.ndarray
     vecs, exclude = [], set()
     for sign, items in ((1.0, pos), (-1.0, neg)):
         for item in items:
-            if isinstance(item, str):
+            if isinstance(item, str) and wv.composed(item):    # an unseen word: its n-grams' vector
+                vecs.append(sign * wv.get_vector(item, norm=metric == "cosine"))
+            elif isinstance(item, str):
                 i = wv.index(item)
                 exclude.add(i)
                 vecs.append(sign * table[i])
@@ -115,10 +117,11 @@ def most_similar_many(wv: WordVectors, words: Sequence[str], topn: int = 10, met
     """Neighbours of many words with one (Q, D) @ (D, V) matrix product."""
     if metric not in METRICS:
         raise EmbeddingsError(f"unknown metric {metric!r} (cosine or dot)")
-    idx = [wv.index(w) for w in words]
+    idx = [-1 if wv.composed(w) else wv.index(w) for w in words]   # -1: built from its n-grams
     table = (wv.unit if metric == "cosine" else wv.vectors)
-    scores = table[idx] @ table[:restrict_vocab].T       # (Q, V) all scores at once
-    return {w: [(wv.index_to_word[j], float(s[j])) for j in _top(s, [i] if i < s.shape[0] else [], topn)]
+    queries = np.stack([table[i] if i >= 0 else wv.get_vector(w, norm=metric == "cosine") for w, i in zip(words, idx)])
+    scores = queries @ table[:restrict_vocab].T          # (Q, V) all scores at once
+    return {w: [(wv.index_to_word[j], float(s[j])) for j in _top(s, [i] if 0 <= i < s.shape[0] else [], topn)]
             for w, i, s in zip(words, idx, scores)}
 
 
@@ -134,9 +137,9 @@ def axis_direction(wv: WordVectors, start: str, end: str) -> np.ndarray:
 def project_on_axes(wv: WordVectors, rows, x: tuple[str, str], y: tuple[str, str]) -> np.ndarray:
     """(n, 2) coordinates of the words (or row indices) `rows`: each unit vector's dot product
     with the x direction (x[0] -> x[1]) and the y direction (y[0] -> y[1])."""
-    idx = [wv.index(r) if isinstance(r, str) else int(r) for r in rows]
+    unit = np.stack([wv.get_vector(r, norm=True) if isinstance(r, str) else wv.unit[int(r)] for r in rows])
     axes = np.stack([axis_direction(wv, *x), axis_direction(wv, *y)], 1)   # (D, 2)
-    return wv.unit[idx] @ axes                                               # (n, D) @ (D, 2)
+    return unit @ axes                                                       # (n, D) @ (D, 2)
 
 
 def doesnt_match(wv: WordVectors, words: Sequence[str]) -> str:
@@ -144,7 +147,7 @@ def doesnt_match(wv: WordVectors, words: Sequence[str]) -> str:
     words = list(words)
     if len(words) < 2:
         raise EmbeddingsError("doesnt_match needs at least two words")
-    unit = wv.unit[[wv.index(w) for w in words]]         # (n, D)
+    unit = np.stack([wv.get_vector(w, norm=True) for w in words])  # (n, D)
     mean = unit.mean(0)
     mean /= max(float(np.linalg.norm(mean)), 1e-12)
     return words[int(np.argmin(unit @ mean))]
@@ -170,11 +173,12 @@ def most_similar_cosmul(wv: WordVectors, positive=None, negative=None, topn: int
     pos, neg = _terms(positive), _terms(negative)
     if not pos:
         raise EmbeddingsError("3CosMul needs at least one positive word")
-    idx = [wv.index(w) for w in pos + neg]
+    queries = np.stack([wv.get_vector(w, norm=True) for w in pos + neg])  # (P+N, D); unseen words from n-grams
     unit = wv.unit[:restrict_vocab]
-    sims = (1.0 + unit @ wv.unit[idx].T) / 2.0           # (V, P+N) one matrix product
+    sims = (1.0 + unit @ queries.T) / 2.0                # (V, P+N) one matrix product
     scores = sims[:, :len(pos)].prod(1) / (sims[:, len(pos):].prod(1) + COSMUL_EPSILON)
-    return [(wv.index_to_word[i], float(scores[i])) for i in _top(scores, idx, topn)]
+    exclude = [wv.word_to_index[w] for w in pos + neg if w in wv.word_to_index]
+    return [(wv.index_to_word[i], float(scores[i])) for i in _top(scores, exclude, topn)]
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -303,6 +307,7 @@ class PairsResult:
     spearman: float
     pairs: int       # pairs scored
     oov: int         # pairs skipped because a word is missing
+    composed: int = 0  # pairs scored with a word's vector built from its n-grams (subword models)
 
     @property
     def oov_ratio(self) -> float:
@@ -330,19 +335,29 @@ def read_word_pairs(path: str | os.PathLike) -> list[tuple[str, str, float]]:
     return pairs
 
 
-def evaluate_word_pairs(wv: WordVectors, path: str | os.PathLike, restrict_vocab: int = 300_000) -> PairsResult:
-    """Pearson and Spearman correlation between cosine similarity and human scores."""
+def evaluate_word_pairs(wv: WordVectors, path: str | os.PathLike, restrict_vocab: int = 300_000,
+                        compose: bool = False) -> PairsResult:
+    """Pearson and Spearman correlation between cosine similarity and human scores.
+
+    compose: a pair with a word outside the first restrict_vocab words is scored with that word's
+    vector built from its character n-grams (subword models), not skipped.
+    """
     from scipy import stats
 
     index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
     pairs = read_word_pairs(path)
-    known = [(index[a], index[b], s) for a, b, s in pairs if a in index and b in index]
+    usable = lambda w: w in index or (compose and wv.composed(w))  # noqa: E731
+    known = [(a, b, s) for a, b, s in pairs if usable(a) and usable(b)]
     if len(known) < 2:
         raise NotCoveredError(f"{path}: fewer than two pairs have both words in the vocabulary")
-    ia, ib, human = (np.array(x) for x in zip(*known))
-    model = np.einsum("ij,ij->i", wv.unit[ia], wv.unit[ib])  # row-wise dot products
+    unit = lambda w: wv.unit[index[w]] if w in index else wv.get_vector(w, norm=True)  # noqa: E731
+    ua = np.stack([unit(a) for a, _, _ in known])
+    ub = np.stack([unit(b) for _, b, _ in known])
+    model = np.einsum("ij,ij->i", ua, ub)                # row-wise dot products
+    human = np.array([s for _, _, s in known])
+    composed = sum(1 for a, b, _ in known if a not in index or b not in index)
     return PairsResult(float(stats.pearsonr(model, human)[0]), float(stats.spearmanr(model, human)[0]),
-                       len(known), len(pairs) - len(known))
+                       len(known), len(pairs) - len(known), composed)
 
 
 # --- reading what a user types ---------------------------------------------------------------------

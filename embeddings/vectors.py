@@ -69,6 +69,10 @@ class WordVectors:
                                             -difflib.SequenceMatcher(None, word, w).ratio(),
                                             self.word_to_index[w]))[:n]
 
+    def composed(self, word: str) -> bool:
+        """True if word's vector is built from its character n-grams (SubwordVectors only)."""
+        return False
+
     def __getitem__(self, word: str) -> np.ndarray:
         return self.vectors[self.index(word)]
 

@@ -43,7 +43,8 @@ def test_each_set_scores_as_a_plain_spearman(wv):
         assert r.pairs == len(known)
         assert r.spearman == pytest.approx(stats.spearmanr(model, [s for *_, s in known])[0], abs=1e-6)
     summary = report.summary()
-    assert list(summary) == ["analogies", "semantic", "syntactic", *WORD_PAIR_SETS]
+    assert list(summary) == ["analogies", "semantic", "syntactic", *WORD_PAIR_SETS, "typos"]
+    assert summary["typos"] is None                      # word-only vectors have none for a typo
 
 
 def test_each_set_scores_as_gensim_scores_it(wv):

@@ -124,7 +124,11 @@ class Explorer:
         """The library's scorer hook: concurrent requests share one matrix product."""
         return self.batchers[metric].scores(q)
 
-    def index(self, word: str, name: str = "word") -> int:
+    def index(self, word: str, name: str = "word", unseen: bool = False) -> int:
+        """word's row; with unseen=True a word outside a subword model's vocabulary is -1 (its
+        vector comes from its character n-grams) rather than a 404."""
+        if unseen and self.wv.composed(word):
+            return -1
         try:
             return self.wv.index(word)
         except UnknownWordError as e:
@@ -219,6 +223,8 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
     def info():
         """The model's name, size and dimension, and the limits of the other endpoints."""
         return {"name": ex.name, "words": len(wv), "dim": wv.dim, "counts": wv.counts is not None,
+                "subwords": None if not hasattr(wv, "ngram_rows") else {"minn": wv.minn, "maxn": wv.maxn,
+                                                                       "buckets": wv.buckets},
                 "default_n": min(DEFAULT_MAP, len(wv)), "max_k": min(MAX_K, len(wv) - 1),
                 "projection_methods": ["pca", "tsne", "umap"]}
 
@@ -228,10 +234,11 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
                   metric: Literal["cosine", "dot"] = Query("cosine", description="cosine or raw dot product")):
         """The k words with the highest cosine (or dot product) with `word`, the word itself left out
         (as `embeddings.most_similar` and gensim's `most_similar`)."""
-        ex.index(word)
+        row = ex.index(word, unseen=True)
         ex.check_k(k)
         rows = most_similar(wv, word, topn=k, metric=metric, scorer=ex.scores)
-        return {"word": word, "metric": metric, "norm": float(wv.norms[wv.word_to_index[word]]),
+        return {"word": word, "metric": metric, "norm": float(np.linalg.norm(wv.get_vector(word))),
+                "from_ngrams": row < 0,
                 "neighbors": [{"word": w, "score": s, "row": wv.word_to_index[w]} for w, s in rows]}
 
     @app.get("/api/analogy", summary="a : b :: c : ?")
@@ -240,19 +247,19 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
                 method: Literal["add", "mul"] = Query("add", description="3CosAdd or 3CosMul")):
         """Words x maximising cos(x, b) - cos(x, a) + cos(x, c) (3CosAdd, i.e. b - a + c) or
         3CosMul, leaving a, b and c out: `man : king :: woman : ?` is king - man + woman."""
-        for name, w in (("a", a), ("b", b), ("c", c)):
-            ex.index(w, name)
+        unseen = [w for name, w in (("a", a), ("b", b), ("c", c)) if ex.index(w, name, unseen=True) < 0]
         ex.check_k(k)
         rows = library_analogy(wv, a, b, c, topn=k, method=method, scorer=ex.scores)
-        return {"a": a, "b": b, "c": c, "method": method,
+        return {"a": a, "b": b, "c": c, "method": method, "from_ngrams": unseen,
                 "results": [{"word": w, "score": s, "row": wv.word_to_index[w]} for w, s in rows]}
 
     @app.get("/api/similarity", summary="Dot product, cosine and norms of two words")
     def similarity(a: str = Query(..., min_length=1, examples=["dog"]), b: str = Query(..., min_length=1, examples=["cat"])):
         """a·b, cos(a, b) = a·b / (|a| |b|) and both norms: scaling a scales the dot product, not the cosine."""
-        ia, ib = ex.index(a, "a"), ex.index(b, "b")
+        ia, ib = ex.index(a, "a", unseen=True), ex.index(b, "b", unseen=True)
         return {"a": a, "b": b, "dot": library_dot(wv, a, b), "cosine": library_cosine(wv, a, b),
-                "norm_a": float(wv.norms[ia]), "norm_b": float(wv.norms[ib])}
+                "norm_a": float(np.linalg.norm(wv.get_vector(a))), "norm_b": float(np.linalg.norm(wv.get_vector(b))),
+                "from_ngrams": [w for w, i in ((a, ia), (b, ib)) if i < 0]}
 
     @app.get("/api/words", summary="Autocomplete: words starting with a prefix, most frequent first")
     def words(prefix: str = Query("", max_length=200), limit: int = Query(20, ge=1, le=MAX_LIMIT)):

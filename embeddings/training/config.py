@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from ..subwords import DEFAULT_BUCKETS
+
 ARCHS = ("skipgram", "cbow")
 VECTORS = ("input", "input+output")
 CHUNK_TOKENS = 1 << 19  # one process: 512K tokens per chunk (2M: same speed, 170 MB more peak memory)
@@ -34,6 +36,9 @@ class TrainConfig:
     row_cap: float = 4.0          # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
     vectors: str = "input"        # saved vectors: "input" (word2vec's W) or "input+output" (W + C, Levy et al. 2015)
+    minn: int = 0                 # subwords (fastText): shortest character n-gram, with < > markers (0: words only)
+    maxn: int = 0                 # longest character n-gram (0: words only; fastText's 3-6 is minn 3, maxn 6)
+    buckets: int = DEFAULT_BUCKETS  # n-gram rows shared by hashing (fastText's and gensim's 2M; more: fewer collisions)
     device: str = "auto"          # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1", ...
     seed: int = 1                 # seeds init, subsampling, windows and noise: same seed, same vectors (CPU)
     chunk_tokens: int | None = None  # corpus tokens per chunk, moved to the device at once (bounds memory); several
@@ -66,7 +71,24 @@ class TrainConfig:
             raise ValueError(f"row_cap must be a positive number, not {self.row_cap!r}")
         if self.vectors not in VECTORS:
             raise ValueError(f"vectors must be one of {', '.join(VECTORS)}, not {self.vectors!r}")
+        for name in ("minn", "maxn", "buckets"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+        if self.subwords:
+            if not 1 <= self.minn <= self.maxn:
+                raise ValueError(f"subword n-gram lengths need 1 <= minn <= maxn, not {self.minn}-{self.maxn}")
+            if self.buckets < 1:
+                raise ValueError("subwords need at least one bucket")
+            if self.vectors != "input":
+                raise ValueError("vectors='input+output' is for word-only models; a subword model's vectors are "
+                                 "its input rows (words and n-grams)")
         return self
+
+    @property
+    def subwords(self) -> bool:
+        """True when words carry character n-grams (fastText)."""
+        return self.maxn > 0
 
     def centres_per_batch(self) -> int:
         """Centre positions per step: batch_size rounded to the nearest count at which the rows

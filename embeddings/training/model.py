@@ -7,32 +7,94 @@ the window of centre i is rows i .. i + 2W of H, so all positive pairs are one b
 rows, so all negative scores are one batched (rows, D) @ (D, N) product. Each shared noise word carries weight
 K / N, so the expected loss (and gradient) equals word2vec's K independent noise words per pair.
 Embeddings are sparse: backward yields rows of gradient, and SGD touches only those rows.
+
+With subwords (fastText, Bojanowski et al. 2017) the input matrix has `buckets` more rows, one per
+hashed character n-gram, and a word's input vector is the mean of its own row and its n-grams'
+rows (subwords.py defines them): one EmbeddingBag over the span's words. As in fastText, every
+row of the mean receives the mean's whole gradient, not 1/count of it.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .ops import CBOWLoss, SkipGramLoss
+
+
+class _MeanOfSum(torch.autograd.Function):
+    """sums / counts in the forward pass; the gradient passes to the sums whole (fastText's update)."""
+
+    @staticmethod
+    def forward(ctx, sums, counts):
+        return sums / counts.unsqueeze(1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
 
 
 class _Word2Vec(nn.Module):
     loss_function: type[torch.autograd.Function]  # ops.SkipGramLoss or ops.CBOWLoss
     noise_rows: str                               # rows that share noise words: "span" or "centres"
 
-    def __init__(self, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5):
+    def __init__(self, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
+                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0):
         super().__init__()
         self.window, self.negative = window, negative
-        self.in_embed = nn.Embedding(vocab_size, dim, sparse=True)   # the word vectors we keep
+        # the word vectors we keep (then, with subwords, one row per n-gram bucket)
+        self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True)
         self.out_embed = nn.Embedding(vocab_size, dim, sparse=True)  # output ("context") vectors
         with torch.no_grad():  # word2vec's initialisation: small uniform inputs, zero outputs
             self.in_embed.weight.uniform_(-init / dim, init / dim)
             self.out_embed.weight.zero_()
+        self.subwords = subwords is not None
+        if self.subwords:  # word i's input rows: i itself, then rows[offsets[i]:offsets[i+1]] (in the buckets)
+            rows, offsets = subwords
+            lengths = np.diff(offsets) + 1
+            table = np.empty(len(rows) + vocab_size, dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            table[starts] = np.arange(vocab_size)
+            rest = np.ones(len(table), dtype=bool)
+            rest[starts] = False
+            table[rest] = rows
+            self.register_buffer("sub_table", torch.from_numpy(table), persistent=False)        # (T,)
+            self.register_buffer("sub_start", torch.from_numpy(starts), persistent=False)       # (V,)
+            self.register_buffer("sub_count", torch.from_numpy(lengths), persistent=False)      # (V,)
+
+    def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Input vectors of tokens (n,) -> (n, D): a row each, or with subwords the mean of the
+        word's row and its n-grams' rows.
+
+        With subwords each distinct word of the batch is composed once (a batch of 8192 tokens
+        holds about 2,500 distinct words: 2.5x fewer rows to gather and to update), and
+        `lookup_weights` tells the optimizer how many lookups each gradient row stands for, so
+        its row cap sees every occurrence as if each were looked up on its own.
+        """
+        if not self.subwords:
+            return self.in_embed(tokens)
+        unique, inverse = torch.unique(tokens, return_inverse=True)   # (U,), (n,)
+        occurrences = torch.bincount(inverse, minlength=unique.shape[0])  # (U,)
+        count = self.sub_count[unique]                                # (U,) rows per word
+        ends = torch.cumsum(count, 0)
+        bag_starts = ends - count                                     # (U,) where each word's rows begin
+        total = int(ends[-1])
+        within = torch.arange(total, device=tokens.device) - torch.repeat_interleave(bag_starts, count, output_size=total)
+        rows = self.sub_table[torch.repeat_interleave(self.sub_start[unique], count, output_size=total) + within]  # (T,)
+        self._lookups = torch.repeat_interleave(occurrences, count, output_size=total).to(self.in_embed.weight.dtype)
+        sums = F.embedding_bag(rows, self.in_embed.weight, bag_starts, mode="sum", sparse=True)  # (U, D)
+        return _MeanOfSum.apply(sums, count.to(sums.dtype)).index_select(0, inverse)  # (n, D)
+
+    def lookup_weights(self) -> dict:
+        """{parameter: (rows,) lookups per row of its last sparse gradient} for the parameters
+        whose gradient rows are pre-summed (the subword input); RowCappedSGD counts the others."""
+        return {self.in_embed.weight: self._lookups} if self.subwords else {}
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
         m = mask.shape[0]
-        h = self.in_embed(tokens)                                     # (M+2W, D) inputs of the span
+        h = self.inputs(tokens)                                       # (M+2W, D) inputs of the span
         centres = tokens[self.window: self.window + m]                # (M,)
         out = self.out_embed(torch.cat([centres, negatives.reshape(-1)]))  # (M+G*N, D) one lookup
         return self.loss_function.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
@@ -56,5 +118,7 @@ class CBOW(_Word2Vec):
     noise_rows = "centres"  # noise groups run over the M window means
 
 
-def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5) -> _Word2Vec:
-    return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init)
+def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
+                subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0) -> _Word2Vec:
+    """subwords: each word's n-gram rows (subwords.subword_rows, bucket rows counted from vocab_size)."""
+    return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init, subwords, buckets)

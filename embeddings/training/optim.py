@@ -5,6 +5,8 @@ moves, then its next gradient sees the move. A batch computes all of its gradien
 stale vectors; summing them would hand "the" a step hundreds of times word2vec's and diverge.
 So a row looked up n times in a batch steps by lr * (sum of its n gradients) * min(1, cap / n):
 rows seen at most `cap` times get exactly word2vec's summed step, frequent rows an averaged one.
+A gradient whose rows are pre-summed (each row standing for several lookups, as the subword input
+gives) comes with its lookups per row from `lookups()`, and n counts those.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import torch
 class RowCappedSGD(torch.optim.Optimizer):
     """Plain SGD on sparse embedding gradients; see the module docstring for `cap`."""
 
-    def __init__(self, params, lr: float, cap: float):
+    def __init__(self, params, lr: float, cap: float, lookups=None):
         super().__init__(params, {"lr": lr, "cap": cap})
+        self.lookups = lookups or dict  # () -> {parameter: (rows,) lookups per gradient row}
 
     @torch.no_grad()
     def step(self, closure=None):
+        weights = self.lookups()
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -29,8 +33,18 @@ class RowCappedSGD(torch.optim.Optimizer):
                     p.add_(g, alpha=-group["lr"])
                     continue
                 rows, values = g._indices()[0], g._values()                   # (n,), (n, D)
-                counts = torch.bincount(rows, minlength=p.shape[0])            # (V,) lookups per row
+                w = weights.get(p)
+                if w is None:
+                    counts = torch.bincount(rows, minlength=p.shape[0])        # (V,) lookups per row
+                elif w.shape != rows.shape:
+                    raise RuntimeError(f"{w.shape[0]} lookup weights for {rows.shape[0]} gradient rows")
+                else:  # a buffer kept zero between steps: no pass over all (V + buckets) rows
+                    buffer = self.state[p].setdefault("lookups", values.new_zeros(p.shape[0]))
+                    counts = buffer.index_add_(0, rows, w)[rows]
+                    buffer.index_fill_(0, rows, 0.0)
+                    rows_counts = counts
                 # every lookup of a row gets the same factor, so scaling each lookup's gradient
                 # scales the row's sum: no sort or unique needed
-                scale = (group["cap"] / counts[rows].to(values.dtype)).clamp_(max=1.0) * -group["lr"]
+                per_row = counts[rows].to(values.dtype) if w is None else rows_counts
+                scale = (group["cap"] / per_row).clamp_(max=1.0) * -group["lr"]
                 p.index_add_(0, rows, values.mul_(scale[:, None]))  # the gradient is ours to overwrite

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .. import formats
+from .. import fasttext_bin, formats
 from . import distributed
 from .callbacks import Callback, Checkpointing, ProgressBar, StopAfter
 from .config import MERGE_TOKENS, TrainConfig
@@ -37,6 +37,7 @@ from ..errors import EmbeddingsError
 from .model import build_model
 from .optim import RowCappedSGD
 from .pairs import BatchMaker
+from ..subwords import SubwordVectors, subword_rows
 from ..vectors import WordVectors
 
 
@@ -60,7 +61,8 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def output_files(output: str | os.PathLike) -> dict[str, Path]:
     out = Path(output)
-    return {"text": out / "vectors.txt", "binary": out / "vectors.bin", "checkpoint": out / "checkpoint.npz"}
+    return {"text": out / "vectors.txt", "binary": out / "vectors.bin", "checkpoint": out / "checkpoint.npz",
+            "fasttext": out / "fasttext.bin"}
 
 
 # --- the state the loop carries --------------------------------------------------------------------
@@ -103,7 +105,7 @@ class LoopState:
 
     def current_vectors(self) -> WordVectors:
         """The vectors (config.vectors: input, or input + output) as they are now, as a WordVectors (a copy)."""
-        return WordVectors(self.words, kept_vectors(self.model, self.config))
+        return trained_vectors(self.model, self.config, self.words)
 
     def rng_to_save(self) -> np.ndarray:
         """The RNG state(s) a checkpoint keeps: this process's, or every rank's, one row each."""
@@ -167,14 +169,16 @@ def available_memory(device: torch.device) -> int | None:
 
 
 def check_memory(config: TrainConfig, vocab_size: int, device: torch.device) -> None:
-    """Refuse, before allocating, a model that cannot fit: two (V, D) float32 matrices, plus room
-    for a step's gradients and the batches."""
-    need = 2 * vocab_size * config.dim * 4
+    """Refuse, before allocating, a model that cannot fit: two (V, D) float32 matrices (and the
+    n-gram rows), plus room for a step's gradients and the batches."""
+    buckets = config.buckets if config.subwords else 0
+    need = (2 * vocab_size + buckets) * config.dim * 4
     free = available_memory(device)
     if free is not None and need > 0.8 * free:
         raise EmbeddingsError(
-            f"the model needs {need / 2**30:,.1f} GiB (2 matrices x {vocab_size:,} words x {config.dim:,} dims "
-            f"x 4 bytes) and {device.type} has {free / 2**30:,.1f} GiB free; use a smaller --dim or --max-vocab")
+            f"the model needs {need / 2**30:,.1f} GiB (2 x {vocab_size:,} words + {buckets:,} n-gram buckets, "
+            f"x {config.dim:,} dims x 4 bytes) and {device.type} has {free / 2**30:,.1f} GiB free; "
+            f"use a smaller --dim, --max-vocab or --buckets")
 
 
 @dataclass
@@ -195,7 +199,12 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
     check_memory(config, len(vocab), device)
     rank, world = (group.rank, group.world) if group is not None else (0, 1)
     torch.manual_seed(config.seed)
-    model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative, config.init).to(device)
+    subwords, buckets = None, 0
+    if config.subwords:  # each word's n-gram rows, counted from the first bucket row (after the words)
+        subwords = subword_rows(vocab.words, config.minn, config.maxn, config.buckets, len(vocab))
+        buckets = config.buckets
+    model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative, config.init,
+                        subwords, buckets).to(device)
     gen = torch.Generator(device=device)
     gen.manual_seed(config.seed + rank)
     if checkpoint is not None:
@@ -209,7 +218,7 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                 raise EmbeddingsError(f"the checkpoint was written by {rows} training process(es); "
                                       f"resume it with {rows}, not {world}")
             gen.set_state(torch.from_numpy((rng if rng.ndim == 1 else rng[rank]).copy()))
-    optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap)
+    optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
     batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                          config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
                          device, gen, model.noise_rows, config.dynamic_window)
@@ -324,10 +333,28 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
 # --- phase 4: save ---------------------------------------------------------------------------------
 
 def kept_vectors(model, config: TrainConfig) -> np.ndarray:
-    """The vectors a user gets: the input vectors W, or W + C (input plus output, Levy et al. 2015)."""
+    """The vocabulary's vectors a user gets: the input vectors W, or W + C (input plus output, Levy
+    et al. 2015); with subwords each word's mean of its own and its n-grams' rows."""
+    vocab_size = model.out_embed.weight.shape[0]
+    if config.subwords:
+        with torch.no_grad():
+            ids = torch.arange(vocab_size, device=model.out_embed.weight.device)
+            return torch.cat([model.inputs(part) for part in ids.split(1 << 16)]).cpu().numpy()
     w = model.in_embed.weight.detach()
     w = w + model.out_embed.weight.detach() if config.vectors == "input+output" else w.clone()
     return w.cpu().numpy()
+
+
+def trained_vectors(model, config: TrainConfig, words, counts=None) -> WordVectors:
+    """kept_vectors as a WordVectors, or with subwords a SubwordVectors (vectors for any word)."""
+    vectors = kept_vectors(model, config)
+    if not config.subwords:
+        return WordVectors(words, vectors, counts)
+    rows = model.in_embed.weight.detach().cpu().numpy()
+    meta = {"epoch": config.epochs, "ws": config.window, "neg": config.negative, "minCount": config.min_count,
+            "t": config.sample, "model": fasttext_bin.MODEL_CBOW if config.arch == "cbow" else fasttext_bin.MODEL_SKIPGRAM}
+    return SubwordVectors(words, rows[:len(words)], rows[len(words):], config.minn, config.maxn, counts,
+                          vectors=vectors, meta=meta)
 
 
 def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) -> dict[str, Path]:
@@ -340,10 +367,13 @@ def save(state: LoopState, parts: Parts, vocab, files: list[str], output: Path) 
                                      ck_state, state.rng_to_save()), paths["checkpoint"])
     written = {"checkpoint": paths["checkpoint"]}
     if state.complete:
-        vectors = WordVectors(vocab.words, kept_vectors(parts.model, state.config), vocab.counts)
+        vectors = trained_vectors(parts.model, state.config, vocab.words, vocab.counts)
         formats.save_vectors(vectors, paths["text"], "text")
         formats.save_vectors(vectors, paths["binary"], "binary")
         written.update(text=paths["text"], binary=paths["binary"])
+        if state.config.subwords:                             # Facebook's format: n-grams and all
+            fasttext_bin.save_fasttext(vectors, paths["fasttext"], output_rows=out_vec)
+            written["fasttext"] = paths["fasttext"]
     return written
 
 
@@ -428,7 +458,7 @@ def _train(config, files, output, progress, resume, checkpoint, stop_after_batch
             run_loop(state, encoded, parts, extra + ([saver] if saver else []))
         seconds = time.perf_counter() - started
         written = saver.files if saver else {}
-        vectors = WordVectors(vocab.words, kept_vectors(parts.model, config), vocab.counts)
+        vectors = trained_vectors(parts.model, config, vocab.words, vocab.counts)
         words = torch.tensor(state.words_done - words_at_start, dtype=torch.float64, device=device)
         if group is not None:                                 # every rank's words: the run's
             words = group.sum(words)

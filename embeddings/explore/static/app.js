@@ -177,10 +177,13 @@ async function loadNeighbors() {
   try {
     const { body } = await api("/api/neighbors", { word: state.word, k: state.k, metric: state.metric });
     neighborWords = body.neighbors.map((r) => r.word);
+    $("unseen-note").textContent = body.from_ngrams
+      ? `“${body.word}” is not in the vocabulary: its vector is the mean of its character n-grams' vectors.` : "";
     resultList($("neighbors"), body.neighbors, selectWord, state.metric === "dot" ? "dot product" : "cosine");
   } catch (e) {
     neighborWords = [];
     $("neighbors").replaceChildren();
+    $("unseen-note").textContent = "";
     showError(e);
   }
   paintHighlights();
@@ -239,6 +242,9 @@ async function solveAnalogy() {
   try {
     const { body } = await api("/api/analogy", { a, b, c, k: 10, method: state.am });
     analogyView = { a, b, c, answers: body.results.map((r) => r.word) };
+    if (body.from_ngrams.length) {
+      $("analogy-expr").textContent += ` (not in the vocabulary, built from character n-grams: ${body.from_ngrams.join(", ")})`;
+    }
     resultList($("analogy-results"), body.results, selectWord, "score");
   } catch (e) {
     analogyView = null;
