@@ -4,6 +4,7 @@
     python scripts/bench_train.py --slice 0.1 --repeats 1 --arch skipgram   # a quick look
     python scripts/bench_train.py --peers gensim --variant 'lr05:lr=0.05'   # ours with other settings too
     python scripts/bench_train.py --scale               # 1x, 2x, 4x slices: time and memory vs size
+    python scripts/bench_train.py --subwords 3-6 --variant 'words:minn=0,maxn=0'  # fastText-style, all three
 
 Every run is a fresh subprocess (so peak memory is its own), the trainers interleaved. All get the
 corpus as the same tokens: gensim reads a pre-tokenized file in its fastest mode (corpus_file),
@@ -15,6 +16,14 @@ package with subwords off (maxn 0: word-only skip-gram / CBOW) and its own defau
 restrict_vocab 300000; semantic and syntactic) and the Spearman correlation on each bundled
 word-pair set, computed by the same code (embeddings.benchmarks) for every trainer.
 Peak MB is the worker process's peak RSS after training, before evaluation.
+
+With --subwords MIN-MAX every trainer adds character n-grams of MIN..MAX characters, hashed into
+2M buckets (fastText's and gensim's default): ours, gensim's FastText and fastText with minn/maxn.
+Each one's vectors, word rows and n-gram rows are read into the same SubwordVectors, so the
+vocabulary's vectors are each trainer's own (fastText's getWordVector, gensim's wv.vectors) and
+a typo gets its n-grams' mean by one definition. "typos" is the share of the bundled
+misspellings (data/misspellings.tsv) whose nearest vocabulary word is the word meant. Word pairs
+are scored on the vocabulary only, as for word-only trainers, so every row scores the same pairs.
 Needs the peers: pip install -e '.[bench]'.
 """
 
@@ -30,6 +39,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -72,6 +83,8 @@ def run_ours(corpus: str, arch: str, args, settings: dict) -> dict:
     from embeddings.training.config import TrainConfig
     from embeddings.training.train import train
     extra = {"batch_size": args.batch_size} if args.batch_size else {}
+    if args.subwords:
+        extra["minn"], extra["maxn"] = _ngram_range(args)
     if args.device.startswith("cuda"):
         extra["chunk_tokens"] = 1 << 24  # fewer, larger chunks: one host-to-device copy each
     config = TrainConfig(arch=arch, device=args.device, **{**HYPER, "epochs": args.epochs, **extra, **settings})
@@ -79,31 +92,53 @@ def run_ours(corpus: str, arch: str, args, settings: dict) -> dict:
     return {"seconds": r.seconds, "vectors": r.vectors}
 
 
+def _ngram_range(args) -> tuple[int, int]:
+    from embeddings.subwords import parse_range
+    return parse_range(args.subwords) if args.subwords else (0, 0)
+
+
 def run_gensim(corpus: str, arch: str, args, settings: dict) -> dict:
-    from gensim.models import Word2Vec
+    from gensim.models import FastText, Word2Vec
+    from embeddings.subwords import DEFAULT_BUCKETS, SubwordVectors
     from embeddings.vectors import WordVectors
-    model = Word2Vec(vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
-                     sample=HYPER["sample"], min_count=HYPER["min_count"], sg=int(arch == "skipgram"),
-                     workers=args.threads, seed=1)
+    common = dict(vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
+                  sample=HYPER["sample"], min_count=HYPER["min_count"], sg=int(arch == "skipgram"),
+                  workers=args.threads, seed=1)
+    if args.subwords:
+        minn, maxn = _ngram_range(args)
+        model = FastText(min_n=minn, max_n=maxn, bucket=DEFAULT_BUCKETS, **common)
+    else:
+        model = Word2Vec(**common)
     model.build_vocab(corpus_file=corpus)
     t = time.perf_counter()
     model.train(corpus_file=corpus, total_examples=model.corpus_count, total_words=model.corpus_total_words,
                 epochs=args.epochs)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "vectors": WordVectors(model.wv.index_to_key, model.wv.vectors)}
+    wv = model.wv
+    if args.subwords:
+        return {"seconds": seconds, "vectors": SubwordVectors(wv.index_to_key, wv.vectors_vocab, wv.vectors_ngrams,
+                                                              wv.min_n, wv.max_n, vectors=wv.vectors)}
+    return {"seconds": seconds, "vectors": WordVectors(wv.index_to_key, wv.vectors)}
 
 
 def run_fasttext(corpus: str, arch: str, args, settings: dict) -> dict:
     import fasttext
+    from embeddings.subwords import DEFAULT_BUCKETS, SubwordVectors
     from embeddings.vectors import WordVectors
+    minn, maxn = _ngram_range(args)
     t = time.perf_counter()
     model = fasttext.train_unsupervised(corpus, model=arch, dim=HYPER["dim"], ws=HYPER["window"],
                                         neg=HYPER["negative"], t=HYPER["sample"], minCount=HYPER["min_count"],
-                                        epoch=args.epochs, thread=args.threads, minn=0, maxn=0,
-                                        lr=FASTTEXT_LR, verbose=0)
+                                        epoch=args.epochs, thread=args.threads, minn=minn, maxn=maxn,
+                                        bucket=DEFAULT_BUCKETS, lr=FASTTEXT_LR, verbose=0)
     seconds = time.perf_counter() - t
     words = model.get_words()
-    return {"seconds": seconds, "vectors": WordVectors(words, model.get_input_matrix()[: len(words)])}
+    matrix = model.get_input_matrix()
+    if args.subwords:  # the vocabulary's vectors are fastText's own getWordVector
+        vectors = np.stack([model.get_word_vector(w) for w in words])
+        return {"seconds": seconds, "vectors": SubwordVectors(words, matrix[: len(words)], matrix[len(words):],
+                                                              minn, maxn, vectors=vectors)}
+    return {"seconds": seconds, "vectors": WordVectors(words, matrix[: len(words)])}
 
 
 RUNNERS = {"ours": run_ours, "gensim": run_gensim, "fasttext": run_fasttext}
@@ -123,6 +158,8 @@ def one_run(side: str, corpus: str, arch: str, args, settings: str = "") -> dict
     cmd = [sys.executable, __file__, "--worker", side, "--corpus", corpus, "--arch", arch,
            "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs),
            "--settings", settings]
+    if args.subwords:
+        cmd += ["--subwords", args.subwords]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -137,7 +174,9 @@ def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int) -> 
     """Markdown: one line per (arch, trainer), medians of its runs; ratio against gensim's words/s."""
     from embeddings.benchmarks import WORD_PAIR_SETS
     sets = list(WORD_PAIR_SETS)
-    head = ["arch", "trainer", "words/s", "x gensim", "analogies", "semantic", "syntactic", *sets, "peak MB"]
+    typos = any(r.get("typos") is not None for _, _, runs in rows for r in runs)
+    head = ["arch", "trainer", "words/s", "x gensim", "analogies", "semantic", "syntactic", *sets,
+            *(["typos"] if typos else []), "peak MB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     med = lambda runs, k: statistics.median(r[k] for r in runs if r[k] is not None) \
         if any(r[k] is not None for r in runs) else float("nan")  # noqa: E731
@@ -148,9 +187,10 @@ def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int) -> 
             continue
         speed = tokens * epochs / med(runs, "seconds")
         ratio = speed / gensim_speed[arch] if arch in gensim_speed else float("nan")
+        typo_cell = [f"{med(runs, 'typos'):.1%}" if runs[0].get("typos") is not None else "-"] if typos else []
         cells = [arch, who, f"{speed:,.0f}", f"{ratio:.2f}", *(f"{med(runs, k):.2%}" for k in
                  ("analogies", "semantic", "syntactic")), *(f"{med(runs, k):.3f}" for k in sets),
-                 f"{max(r['peak_mb'] for r in runs):.0f}"]
+                 *typo_cell, f"{max(r['peak_mb'] for r in runs):.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -169,6 +209,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE,...",
                         help="also run ours with these TrainConfig settings (repeatable)")
     parser.add_argument("--scale", action="store_true", help="time ours on 1x, 2x, 4x slices (0.25, 0.5, 1.0)")
+    parser.add_argument("--subwords", metavar="MIN-MAX",
+                        help="every trainer adds character n-grams (e.g. 3-6): ours, gensim's FastText, fastText")
     parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
@@ -198,6 +240,7 @@ def main(argv=None) -> int:
         print(f"corpus: bundled, slice {args.slice:g} = {n:,} tokens; dim {HYPER['dim']}, window {HYPER['window']}, "
               f"negative {HYPER['negative']}, sample {HYPER['sample']}, min_count {HYPER['min_count']}, "
               f"epochs {args.epochs}; {args.threads} threads; median of {args.repeats} interleaved runs; "
+              + (f"subwords {args.subwords} (2M buckets); " if args.subwords else "") +
               f"ours on {args.device}" + (f", batch {args.batch_size}" if args.batch_size else ""), flush=True)
         rows = []
         for arch in archs:
@@ -209,8 +252,9 @@ def main(argv=None) -> int:
                     if r.get("diverged"):
                         print(f"  {arch} {name}: diverged", flush=True)
                         continue
+                    typo = f", typos {r['typos']:.1%}" if r.get("typos") is not None else ""
                     print(f"  {arch} {name}: {r['seconds']:.1f} s, analogies {r['analogies']:.2%}, "
-                          f"WordSim-353 {r['WordSim-353']:.3f}, SimLex-999 {r['SimLex-999']:.3f}", flush=True)
+                          f"WordSim-353 {r['WordSim-353']:.3f}, SimLex-999 {r['SimLex-999']:.3f}{typo}", flush=True)
             rows += [(arch, name, runs[name]) for name, _, _ in trainers]
         print()
         print(table(rows, n, args.epochs))

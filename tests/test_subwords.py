@@ -322,3 +322,17 @@ def test_explorer_api_answers_unseen_words(tmp_path):
     assert body["from_ngrams"] == ["kingz"]
     assert client.get("/api/similarity", params={"a": "kingz", "b": "king"}).json()["from_ngrams"] == ["kingz"]
     assert client.get("/api/info").json()["subwords"] == {"minn": 3, "maxn": 6, "buckets": 500}
+
+
+def test_we_load_a_model_the_fasttext_package_trained(tmp_path, small_corpus):
+    fasttext = pytest.importorskip("fasttext")
+    from embeddings.formats import load_vectors
+    # (verbose=2: with less, fastText 0.9.3 reports "Encountered NaN" on a corpus this small)
+    model = fasttext.train_unsupervised(str(small_corpus), model="skipgram", minn=2, maxn=4, dim=8, epoch=1,
+                                        minCount=1, bucket=1000, thread=1, verbose=2)
+    model.save_model(str(tmp_path / "ft.bin"))
+    sv = load_vectors(tmp_path / "ft.bin")
+    assert isinstance(sv, SubwordVectors) and list(sv.index_to_word) == model.words
+    assert (sv.minn, sv.maxn, sv.buckets, sv.meta["epoch"]) == (2, 4, 1000, 1)
+    for word in model.words[:10] + ["kingdom", "horses", "palaces"]:
+        assert np.allclose(sv[word], model.get_word_vector(word), atol=1e-5), word
