@@ -11,6 +11,7 @@ from .errors import EmbeddingsError, FormatError, UnknownWordError
 from .formats import load_checkpoint, load_vectors, save_vectors
 from .similarity import (analogy, cosine, doesnt_match, dot, euclidean, evaluate_analogies,
                          evaluate_word_pairs, most_similar, most_similar_cosmul, most_similar_many)
+from .subwords import SubwordVectors
 from .vectors import WordVectors
 
 _FROM_TRAINING = {"TrainConfig": "config", "iter_sentences": "corpus", "tokenize": "corpus", "Vocab": "vocab"}
@@ -28,6 +29,6 @@ __all__ = [
     "TrainConfig", "iter_sentences", "tokenize", "EmbeddingsError", "FormatError", "UnknownWordError",
     "load_checkpoint", "load_vectors", "save_vectors", "analogy", "cosine", "doesnt_match", "dot",
     "euclidean", "evaluate_analogies", "evaluate_word_pairs", "most_similar", "most_similar_cosmul",
-    "most_similar_many", "WordVectors", "Vocab",
+    "most_similar_many", "WordVectors", "SubwordVectors", "Vocab",
 ]
 __version__ = "0.1.0"

@@ -121,3 +121,17 @@ def test_stop_and_resume_with_two_processes(small_corpus, tmp_path):
     assert [h["epoch"] for h in ck.state["history"]] == [1, 2, 3, 4]
     wv = load_vectors(tmp_path / "m" / "vectors.bin")
     assert cosine(wv, "dog", "cat") > cosine(wv, "dog", "queen")
+
+
+def test_two_processes_train_a_subword_model(small_corpus, tmp_path):
+    """The n-gram rows merge like the words' rows; rank 0 alone writes the fastText model."""
+    from embeddings.subwords import SubwordVectors
+    out = tmp_path / "m"
+    r = torchrun(2, [str(small_corpus), "--epochs", "10", "--output", str(out), "--subwords", "3-5",
+                     "--buckets", "2000", *TRAIN])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "fasttext.bin", "vectors.bin", "vectors.txt"]
+    sv = load_vectors(out / "fasttext.bin")
+    assert isinstance(sv, SubwordVectors) and sv.buckets == 2000
+    assert cosine(sv, "dog", "cat") > cosine(sv, "dog", "queen")
+    assert cosine(sv, "kingz", "king") > cosine(sv, "kingz", "horse")           # an unseen word, from its n-grams

@@ -55,6 +55,10 @@ def wv():
 
 @pytest.fixture(scope="module")
 def server(wv, tmp_path_factory):
+    yield from _serve(wv, tmp_path_factory)
+
+
+def _serve(wv, tmp_path_factory):
     store = ProjectionStore(wv.vectors, wv.index_to_word, tmp_path_factory.mktemp("cache"))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(wv, store, name="browser-test"), host="127.0.0.1", port=port,
@@ -80,6 +84,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, server, tmp_path):
+    yield from _page(browser, server)
+
+
+def _page(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     pg = context.new_page()
     pg.dialogs, pg.errors, pg.outside = [], [], []
@@ -216,3 +224,23 @@ def test_every_control_is_labelled(page, server):
         .filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length) || e.textContent.trim()))
         .map(e => e.outerHTML)""")
     assert unlabelled == []
+
+
+@pytest.fixture(scope="module")
+def subword_server(wv, tmp_path_factory):
+    """The same words with fastText-style n-gram rows: any word typed has a vector."""
+    import numpy as np
+    from embeddings import SubwordVectors
+    rng = np.random.default_rng(0)
+    sv = SubwordVectors(wv.index_to_word, wv.vectors, rng.normal(scale=0.1, size=(2000, wv.dim)), 3, 6, wv.counts)
+    yield from _serve(sv, tmp_path_factory)
+
+
+def test_unseen_word_gets_neighbours_from_its_ngrams_and_a_note(browser, subword_server):
+    for page in _page(browser, subword_server):
+        open_page(page, subword_server, "?word=kingz")
+        page.wait_for_function("() => document.querySelectorAll('#neighbors li').length === 10")
+        assert "“kingz” is not in the vocabulary" in page.text_content("#unseen-note")
+        page.get_by_label("Search words", exact=True).fill("king")
+        page.get_by_label("Search words", exact=True).press("Enter")
+        page.wait_for_function("() => document.querySelector('#unseen-note').textContent === ''")
