@@ -94,7 +94,7 @@ def ngram_hashes(words: Sequence[str], minn: int, maxn: int) -> tuple[np.ndarray
                 hit = np.flatnonzero(ok)
                 if hit.size:
                     parts_word.append(rows[hit])
-                    parts_pos.append(np.full(hit.size, s * 4096 + e, dtype=np.int64))
+                    parts_pos.append(np.full(hit.size, s * (length + 1) + e, dtype=np.int64))
                     parts_hash.append(h[hit].copy())
     if not parts_word:
         return np.zeros(0, np.uint32), np.zeros(len(words) + 1, np.int64)

@@ -34,17 +34,15 @@ class RowCappedSGD(torch.optim.Optimizer):
                     continue
                 rows, values = g._indices()[0], g._values()                   # (n,), (n, D)
                 w = weights.get(p)
-                if w is None:
-                    counts = torch.bincount(rows, minlength=p.shape[0])        # (V,) lookups per row
+                if w is None:                                                  # lookups per gradient row
+                    per_row = torch.bincount(rows, minlength=p.shape[0])[rows].to(values.dtype)
                 elif w.shape != rows.shape:
                     raise RuntimeError(f"{w.shape[0]} lookup weights for {rows.shape[0]} gradient rows")
                 else:  # a buffer kept zero between steps: no pass over all (V + buckets) rows
                     buffer = self.state[p].setdefault("lookups", values.new_zeros(p.shape[0]))
-                    counts = buffer.index_add_(0, rows, w)[rows]
+                    per_row = buffer.index_add_(0, rows, w)[rows]
                     buffer.index_fill_(0, rows, 0.0)
-                    rows_counts = counts
                 # every lookup of a row gets the same factor, so scaling each lookup's gradient
                 # scales the row's sum: no sort or unique needed
-                per_row = counts[rows].to(values.dtype) if w is None else rows_counts
                 scale = (group["cap"] / per_row).clamp_(max=1.0) * -group["lr"]
                 p.index_add_(0, rows, values.mul_(scale[:, None]))  # the gradient is ours to overwrite
