@@ -12,8 +12,9 @@ The layout is fastText's (`src/fasttext.cc` saveModel, `args.cc`, `dictionary.cc
     bool quantized output; int64 rows, int64 dim; rows x dim float32 (the output vectors)
 
 Only unsupervised, unquantized models hold word vectors: supervised (.bin with labels) and
-quantized (.ftz) models are refused with a clear error. Input rows are memory-mapped, so a
-pretrained cc.en.300.bin (7 GB) opens without reading its 2M n-gram rows into memory first.
+quantized (.ftz) models are refused with a clear error. Input rows are memory-mapped, not copied:
+the vocabulary's vectors are composed from them in blocks of words, and the output rows (another
+2.4 GB in a pretrained cc.en.300.bin) are skipped unless asked for.
 """
 
 from __future__ import annotations
