@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import NotCoveredError
 from .formats import DATA_DIR
+from .subwords import SubwordVectors
 from .similarity import AnalogyResult, PairsResult, evaluate_analogies, evaluate_word_pairs
 from .vectors import WordVectors
 
@@ -58,9 +59,9 @@ def evaluate_misspellings(wv: WordVectors, path: str | os.PathLike | None = None
     import numpy as np
     pairs = read_misspellings(path or DATA_DIR / MISSPELLINGS)
     index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
-    scored = [(t, index[w]) for t, w in pairs if w in index and t not in wv.word_to_index and wv.composed(t)]
-    if not any(wv.composed(t) for t, _ in pairs):
+    if not isinstance(wv, SubwordVectors):
         return None
+    scored = [(t, index[w]) for t, w in pairs if w in index and wv.composed(t)]  # composed: t is not in the vocabulary
     if not scored:
         return TypoResult(0, 0)
     queries = np.stack([wv.get_vector(t, norm=True) for t, _ in scored])        # (Q, D)

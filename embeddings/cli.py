@@ -49,8 +49,7 @@ def positive_int(text: str) -> int:
 
 def _load(args) -> "WordVectors":  # noqa: F821
     from .formats import load_vectors
-    wv = load_vectors(find_model(args.model), getattr(args, "format", None))
-    return wv
+    return load_vectors(find_model(args.model), getattr(args, "format", None))
 
 
 def _note_unseen(wv, words) -> None:
@@ -157,7 +156,8 @@ def cmd_evaluate(args) -> int:
 
     wv = _load(args)
     methods = ["add", "mul"] if args.method == "both" else [args.method]
-    compose = hasattr(wv, "ngram_rows")                   # subwords: unseen words of the pairs get n-gram vectors
+    from .subwords import SubwordVectors
+    compose = isinstance(wv, SubwordVectors)              # subwords: unseen words of the pairs get n-gram vectors
     first = evaluate_all(wv, args.restrict_vocab, methods[0], args.analogies, args.pairs, compose)
     reports = {methods[0]: first}  # word pairs do not depend on the method: scored once
     for m in methods[1:]:
