@@ -10,8 +10,8 @@ Embeddings are sparse: backward yields rows of gradient, and SGD touches only th
 
 With subwords (fastText, Bojanowski et al. 2017) the input matrix has `buckets` more rows, one per
 hashed character n-gram, and a word's input vector is the mean of its own row and its n-grams'
-rows (subwords.py defines them): one EmbeddingBag over the span's words. As in fastText, every
-row of the mean receives the mean's whole gradient, not 1/count of it.
+rows (subwords.py defines them): one EmbeddingBag over the span's distinct words (_ComposeMean).
+As in fastText, every row of the mean receives the mean's whole gradient, not 1/count of it.
 """
 
 from __future__ import annotations
@@ -24,16 +24,40 @@ from torch import nn
 from .ops import CBOWLoss, SkipGramLoss
 
 
-class _MeanOfSum(torch.autograd.Function):
-    """sums / counts in the forward pass; the gradient passes to the sums whole (fastText's update)."""
+def _group_by_row(rows: torch.Tensor):
+    """Sort entries (T,) by row and number each run of equal rows (its slot): the distinct rows
+    (R,), each sorted entry's slot (T,), the sorting order (T,) and where each slot begins (R,)."""
+    sorted_rows, order = torch.sort(rows)
+    first = torch.ones_like(sorted_rows, dtype=torch.bool)
+    first[1:] = sorted_rows[1:] != sorted_rows[:-1]
+    return sorted_rows[first], torch.cumsum(first, 0) - 1, order, first.nonzero().squeeze(1)
+
+
+class _ComposeMean(torch.autograd.Function):
+    """Each bag's input vector: the mean of its rows of `weight`; backward gives every row the
+    whole gradient of its bags' means (fastText's update) as one sparse row per distinct row.
+
+    Words of a batch share n-grams ("<th", "ing>"): 56K (bag, row) entries touch about 26K distinct
+    rows. Gathering the distinct rows once, and summing each row's gradient over its bags before
+    it leaves (an embedding_bag over the bags' gradients), halves the random reads of the big
+    matrix and the rows the optimizer scatters back into it.
+    """
 
     @staticmethod
-    def forward(ctx, sums, counts):
-        return sums / counts.unsqueeze(1)
+    def forward(ctx, weight, distinct, entry_slot, bag_starts, count, slot_bags, slot_starts):
+        local = weight.index_select(0, distinct)                                # (R, D) distinct rows
+        sums = F.embedding_bag(entry_slot, local, bag_starts, mode="sum")      # (U, D)
+        ctx.save_for_backward(distinct, slot_bags, slot_starts)
+        ctx.shape = weight.shape
+        return sums / count.unsqueeze(1)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None
+        distinct, slot_bags, slot_starts = ctx.saved_tensors
+        rows_grad = F.embedding_bag(slot_bags, grad.contiguous(), slot_starts, mode="sum")  # (R, D)
+        sparse = torch.sparse_coo_tensor(distinct.unsqueeze(0), rows_grad, ctx.shape, is_coalesced=True,
+                                         check_invariants=False)
+        return sparse, None, None, None, None, None, None
 
 
 class _Word2Vec(nn.Module):
@@ -69,9 +93,9 @@ class _Word2Vec(nn.Module):
         word's row and its n-grams' rows.
 
         With subwords each distinct word of the batch is composed once (a batch of 8192 tokens
-        holds about 2,500 distinct words: 2.5x fewer rows to gather and to update), and
-        `lookup_weights` tells the optimizer how many lookups each gradient row stands for, so
-        its row cap sees every occurrence as if each were looked up on its own.
+        holds about 2,500 distinct words), from each distinct row gathered once (_ComposeMean),
+        and `lookup_weights` tells the optimizer how many lookups each gradient row stands for,
+        so its row cap sees every occurrence as if each were looked up on its own.
         """
         if not self.subwords:
             return self.in_embed(tokens)
@@ -79,13 +103,20 @@ class _Word2Vec(nn.Module):
         occurrences = torch.bincount(inverse, minlength=unique.shape[0])  # (U,)
         count = self.sub_count[unique]                                # (U,) rows per word
         ends = torch.cumsum(count, 0)
-        bag_starts = ends - count                                     # (U,) where each word's rows begin
+        bag_starts = ends - count                                     # (U,) where each word's entries begin
         total = int(ends[-1])
-        within = torch.arange(total, device=tokens.device) - torch.repeat_interleave(bag_starts, count, output_size=total)
-        rows = self.sub_table[torch.repeat_interleave(self.sub_start[unique], count, output_size=total) + within]  # (T,)
-        self._lookups = torch.repeat_interleave(occurrences, count, output_size=total).to(self.in_embed.weight.dtype)
-        sums = F.embedding_bag(rows, self.in_embed.weight, bag_starts, mode="sum", sparse=True)  # (U, D)
-        return _MeanOfSum.apply(sums, count.to(sums.dtype)).index_select(0, inverse)  # (n, D)
+        bag = torch.repeat_interleave(torch.arange(unique.shape[0], device=tokens.device), count, output_size=total)
+        within = torch.arange(total, device=tokens.device) - bag_starts[bag]
+        rows = self.sub_table[self.sub_start[unique][bag] + within]   # (T,) each entry's row, bag by bag
+        distinct, slot, order, slot_starts = _group_by_row(rows)
+        entry_slot = torch.empty_like(slot).scatter_(0, order, slot)   # (T,) slot of each entry, bag order
+        slot_bags = bag[order]                                         # (T,) bags of each slot's entries
+        dtype = self.in_embed.weight.dtype
+        self._lookups = torch.zeros(distinct.shape[0], device=tokens.device, dtype=dtype).index_add_(
+            0, slot, occurrences[slot_bags].to(dtype))                 # (R,) lookups of each distinct row
+        means = _ComposeMean.apply(self.in_embed.weight, distinct, entry_slot, bag_starts, count.to(dtype),
+                                   slot_bags, slot_starts)             # (U, D)
+        return means.index_select(0, inverse)                          # (n, D)
 
     def lookup_weights(self) -> dict:
         """{parameter: (rows,) lookups per row of its last sparse gradient} for the parameters

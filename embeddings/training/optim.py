@@ -5,8 +5,8 @@ moves, then its next gradient sees the move. A batch computes all of its gradien
 stale vectors; summing them would hand "the" a step hundreds of times word2vec's and diverge.
 So a row looked up n times in a batch steps by lr * (sum of its n gradients) * min(1, cap / n):
 rows seen at most `cap` times get exactly word2vec's summed step, frequent rows an averaged one.
-A gradient whose rows are pre-summed (each row standing for several lookups, as the subword input
-gives) comes with its lookups per row from `lookups()`, and n counts those.
+A gradient whose rows are pre-summed (distinct rows, each standing for several lookups, as the
+subword input gives) comes with its lookups per row from `lookups()`, and n is that count.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class RowCappedSGD(torch.optim.Optimizer):
 
     def __init__(self, params, lr: float, cap: float, lookups=None):
         super().__init__(params, {"lr": lr, "cap": cap})
-        self.lookups = lookups or dict  # () -> {parameter: (rows,) lookups per gradient row}
+        self.lookups = lookups or dict  # () -> {parameter: (rows,) lookups per (distinct) gradient row}
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -38,10 +38,8 @@ class RowCappedSGD(torch.optim.Optimizer):
                     per_row = torch.bincount(rows, minlength=p.shape[0])[rows].to(values.dtype)
                 elif w.shape != rows.shape:
                     raise RuntimeError(f"{w.shape[0]} lookup weights for {rows.shape[0]} gradient rows")
-                else:  # a buffer kept zero between steps: no pass over all (V + buckets) rows
-                    buffer = self.state[p].setdefault("lookups", values.new_zeros(p.shape[0]))
-                    per_row = buffer.index_add_(0, rows, w)[rows]
-                    buffer.index_fill_(0, rows, 0.0)
+                else:                                                          # distinct rows, counted
+                    per_row = w
                 # every lookup of a row gets the same factor, so scaling each lookup's gradient
                 # scales the row's sum: no sort or unique needed
                 scale = (group["cap"] / per_row).clamp_(max=1.0) * -group["lr"]
