@@ -360,7 +360,8 @@ def kept_vectors(model, config: TrainConfig) -> np.ndarray:
     if config.subwords:
         with torch.no_grad():
             ids = torch.arange(vocab_size, device=model.out_embed.weight.device)
-            return torch.cat([model.inputs(part) for part in ids.split(1 << 16)]).cpu().numpy()
+            # 8,192 words at a time, as in a training step: the distinct rows each part gathers stay small
+            return torch.cat([model.inputs(part) for part in ids.split(1 << 13)]).cpu().numpy()
     w = model.in_embed.weight.detach()
     w = w + model.out_embed.weight.detach() if config.vectors == "input+output" else w.clone()
     return w.cpu().numpy()
