@@ -1,0 +1,104 @@
+"""A/B speed of one training step: this tree's model and optimizer against another revision's, in one process.
+
+    python scripts/bench_ab.py HEAD~1                       # skip-gram, words only
+    python scripts/bench_ab.py HEAD~1 --subwords 3-6 --arch cbow --steps 300
+
+On a shared machine two runs of the same code differ by 10-25% (other tenants, memory bandwidth),
+so timing A and B in separate processes cannot see a 10% change. Here both models train on the
+same batches, one step each in turn (the order alternating), so both see the same noise; the
+ratio of their summed step times is the comparison. Both start from the same seed, so matching
+weight norms at the end say the change kept the arithmetic (to rounding). The other revision is
+exported with `git archive` into a temporary folder and imported as a second package; it needs
+the same `build_model` and `RowCappedSGD` signatures as this tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def import_revision(rev: str, into: Path):
+    """This repository's `embeddings` package at `rev`, imported under the name `embeddings_b`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "embeddings"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / "embeddings").rename(into / "embeddings_b")
+    sys.path.insert(0, str(into))
+    return (importlib.import_module("embeddings_b.training.model"),
+            importlib.import_module("embeddings_b.training.optim"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("rev", help="the other revision (B), e.g. HEAD~1 or a commit")
+    parser.add_argument("--arch", choices=["skipgram", "cbow"], default="skipgram")
+    parser.add_argument("--subwords", default=None, metavar="MIN-MAX", help="character n-grams, e.g. 3-6")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps per model (after 10 untimed)")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from embeddings.subwords import parse_range, subword_rows
+    from embeddings.training import model as model_a, optim as optim_a
+    from embeddings.training import train as T
+    from embeddings.training.config import TrainConfig
+    from embeddings.training.pairs import BatchMaker
+    minn, maxn = parse_range(args.subwords) if args.subwords else (0, 0)
+    config = TrainConfig(arch=args.arch, minn=minn, maxn=maxn, device="cpu").validate()
+    T.reuse_freed_memory()
+    with tempfile.TemporaryDirectory() as tmp, T.prepare(config, None) as encoded:
+        model_b, optim_b = import_revision(args.rev, Path(tmp))
+        vocab = encoded.vocab
+        sub = subword_rows(vocab.words, minn, maxn, config.buckets, len(vocab)) if config.subwords else None
+        buckets = config.buckets if config.subwords else 0
+
+        def build(model_module, optim_module):
+            torch.manual_seed(config.seed)
+            m = model_module.build_model(args.arch, len(vocab), config.dim, config.window, config.negative,
+                                         config.init, sub, buckets)
+            return m, optim_module.RowCappedSGD(m.parameters(), lr=config.lr, cap=config.row_cap,
+                                                lookups=m.lookup_weights)
+
+        arms = {"A (this tree)": build(model_a, optim_a), f"B ({args.rev})": build(model_b, optim_b)}
+        generator = torch.Generator().manual_seed(config.seed)
+        maker = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
+                           config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
+                           torch.device("cpu"), generator, model_a.build_model(args.arch, 1, 1, 1, 1).noise_rows,
+                           config.dynamic_window)
+        batches, chunks = [], encoded.chunks(config.chunk_tokens)
+        while len(batches) < args.steps + 10:
+            batches += list(maker.batches(next(chunks)))
+        batches = batches[: args.steps + 10]
+        seconds = dict.fromkeys(arms, 0.0)
+        for i, batch in enumerate(batches):
+            for name in (arms if i % 2 else reversed(arms)):
+                model, optimizer = arms[name]
+                start = time.perf_counter()
+                loss = model(**batch.as_kwargs())
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if i >= 10:
+                    seconds[name] += time.perf_counter() - start
+    words = sum(b.words for b in batches[10:])
+    for name, (model, _) in arms.items():
+        print(f"{name:>24}: {words / seconds[name]:>11,.0f} words/s   |W_in| {float(model.in_embed.weight.detach().norm()):.6g}"
+              f"   |W_out| {float(model.out_embed.weight.detach().norm()):.6g}")
+    a, b = seconds.values()
+    print(f"A is {b / a:.3f}x B's speed over {args.steps} alternating steps ({args.arch}"
+          f"{', subwords ' + args.subwords if args.subwords else ''})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
