@@ -73,12 +73,15 @@ def main(argv=None) -> int:
         generator = torch.Generator().manual_seed(config.seed)
         maker = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                            config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                           torch.device("cpu"), generator, model_a.build_model(args.arch, 1, 1, 1, 1).noise_rows,
-                           config.dynamic_window)
-        batches, chunks = [], encoded.chunks(config.chunk_tokens)
-        while len(batches) < args.steps + 10:
-            batches += list(maker.batches(next(chunks)))
+                           torch.device("cpu"), generator, arms["A (this tree)"][0].noise_rows, config.dynamic_window)
+        batches = []
+        for chunk in encoded.chunks(config.chunk_tokens):    # one epoch at most: enough for any useful --steps
+            batches += list(maker.batches(chunk))
+            if len(batches) >= args.steps + 10:
+                break
         batches = batches[: args.steps + 10]
+        if len(batches) <= 10:
+            parser.error(f"the corpus gives only {len(batches)} batches; ask for fewer --steps")
         seconds = dict.fromkeys(arms, 0.0)
         for i, batch in enumerate(batches):
             for name in (arms if i % 2 else reversed(arms)):
@@ -95,7 +98,7 @@ def main(argv=None) -> int:
         print(f"{name:>24}: {words / seconds[name]:>11,.0f} words/s   |W_in| {float(model.in_embed.weight.detach().norm()):.6g}"
               f"   |W_out| {float(model.out_embed.weight.detach().norm()):.6g}")
     a, b = seconds.values()
-    print(f"A is {b / a:.3f}x B's speed over {args.steps} alternating steps ({args.arch}"
+    print(f"A is {b / a:.3f}x B's speed over {len(batches) - 10} alternating steps ({args.arch}"
           f"{', subwords ' + args.subwords if args.subwords else ''})")
     return 0
 
