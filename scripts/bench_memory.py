@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     phase("import torch + embeddings.training", imports)
     import torch
     from embeddings.training.config import TrainConfig
-    from embeddings.training.train import LoopState, build, prepare, run_loop, kept_vectors
+    from embeddings.training.train import LoopState, build, prepare, run_loop, trained_vectors
     torch.set_num_threads(2)
     config = TrainConfig(arch=args.arch, epochs=args.epochs, device="cpu").validate()
     encoded = phase("read corpus: ids file + vocabulary", lambda: prepare(config, args.corpus or None))
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     state = LoopState(config, total_words=config.epochs * encoded.vocab.total_words, model=parts.model,
                       words=tuple(encoded.vocab.words))
     phase(f"training loop ({args.epochs} epoch)", lambda: run_loop(state, encoded, parts))
-    phase("vectors handed back", lambda: kept_vectors(parts.model, config))
+    phase("vectors handed back", lambda: trained_vectors(parts.model, config, encoded.vocab.words))
     print(f"{args.arch}, {len(encoded.vocab):,} words x {config.dim} dims; chunk {config.chunk_tokens:,} tokens, "
           f"batch {config.centres_per_batch():,} positions")
     print(f"| phase | peak RSS MB | RSS after MB | seconds |\n|---|---|---|---|")

@@ -69,3 +69,32 @@ def test_input_plus_output_vectors_are_saved_as_their_sum(small_corpus, tmp_path
 def test_new_options_are_validated(field, value):
     with pytest.raises(ValueError, match=field):
         TrainConfig(**{field: value}).validate()
+
+
+def test_handed_back_vectors_are_a_copy_not_the_model_weights():
+    # kept_vectors hands WordVectors a view of the weights (no second copy at the run's peak);
+    # WordVectors must copy it, or training on (an --eval callback) would change a user's vectors
+    import torch
+    from embeddings.training.model import build_model
+    from embeddings.training.train import trained_vectors
+    config = TrainConfig(dim=4).validate()
+    model = build_model("skipgram", 3, 4, 2, 2)
+    wv = trained_vectors(model, config, ["a", "b", "c"])
+    before = wv.vectors.copy()
+    with torch.no_grad():
+        model.in_embed.weight.add_(1.0)
+    assert np.array_equal(wv.vectors, before)
+
+
+def test_training_does_not_import_torch_dynamo(small_corpus):
+    # torch.optim.Optimizer's constructor imports torch._dynamo (~800 modules, 35-70 MB of peak
+    # memory); the loop's optimizer must not pay that (a fresh process: pytest may import it)
+    import subprocess
+    import sys
+    code = ("import sys; from embeddings.training.config import TrainConfig; "
+            "from embeddings.training.train import train; "
+            f"train(TrainConfig(dim=8, epochs=1, min_count=1, device='cpu'), [{str(small_corpus)!r}], progress=False); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

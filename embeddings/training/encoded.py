@@ -27,7 +27,7 @@ from .vocab import Vocab
 SENTENCE_END = -1  # marks a line break in the id stream
 DROPPED = -2       # a word below min_count (removed before windows are drawn, as in word2vec)
 _TOKEN_OR_NEWLINE = re.compile(TOKEN_RE.pattern + r"|\n")  # the one tokenizer, plus line breaks
-_READ_CHARS = 1 << 22
+_READ_CHARS = 1 << 18  # 256K characters: the block's token strings peak at ~15 MB (4M: ~70 MB more)
 
 
 class CorpusError(EmbeddingsError, ValueError):
@@ -59,8 +59,11 @@ class EncodedCorpus:
         fd, name = tempfile.mkstemp(prefix="embeddings-ids-", suffix=".i32", dir=tmpdir)
         self._path = Path(name)
         with os.fdopen(fd, "wb") as out:
-            words, counts, self.raw_tokens = self._scan(out)
+            index = self._scan(out)
         self.n_ids = self._path.stat().st_size // 4
+        counts = self._count(len(index))[1:]
+        words = list(index)[1:]
+        self.raw_tokens = int(counts.sum())
         if self.raw_tokens == 0:
             self.close()
             raise CorpusError(f"corpus has no words: {', '.join(map(str, self.files)) or '(no files)'}")
@@ -70,17 +73,15 @@ class EncodedCorpus:
             raise CorpusError(f"no word occurs at least min_count={min_count} times "
                               f"(the corpus has {self.raw_tokens} tokens, {len(words)} distinct)")
         remap = np.full(len(words) + 1, DROPPED, dtype=np.int64)
-        remap[[1 + i for i in map({w: i for i, w in enumerate(words)}.__getitem__, self.vocab.words)]] = \
-            np.arange(len(self.vocab))
+        remap[[index[w] for w in self.vocab.words]] = np.arange(len(self.vocab))
         remap[0] = SENTENCE_END
         self._remap = remap
 
-    def _scan(self, out) -> tuple[list[str], np.ndarray, int]:
+    def _scan(self, out) -> dict[str, int]:
+        """Write every token's provisional id to `out`; return {word: provisional id} ("\\n" is 0)."""
         index: defaultdict[str, int] = defaultdict()
         index.default_factory = index.__len__  # a new word gets the next id
         index["\n"] = 0
-        counts = np.zeros(0, dtype=np.int64)
-        raw = 0
         for path in self.files:
             _check_not_binary(path)
             with open_text(path) as f:
@@ -98,23 +99,30 @@ class EncodedCorpus:
                                       dtype=np.int32)
                     if not block:
                         ids = np.append(ids, 0)  # every file ends a sentence
-                    if len(counts) < len(index):
-                        counts = np.concatenate([counts, np.zeros(len(index) - len(counts), np.int64)])
-                    counts += np.bincount(ids, minlength=len(counts))
                     ids.tofile(out)
                     if not block:
                         break
-        raw = int(counts[1:].sum())
-        words = list(index)[1:]
-        return words, counts[1:], raw
+        return index
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        """Provisional ids start..stop of the ids file (read, not mapped: mapped pages would stay
+        in the process's memory for the whole epoch)."""
+        with open(self._path, "rb") as f:
+            return np.fromfile(f, dtype=np.int32, count=stop - start, offset=4 * start)
+
+    def _count(self, distinct: int) -> np.ndarray:
+        """Occurrences of each provisional id, from the ids file in 1M-id parts (bincount makes an int64 copy)."""
+        counts = np.zeros(distinct, dtype=np.int64)
+        for start in range(0, self.n_ids, 1 << 20):
+            counts += np.bincount(self._read(start, min(self.n_ids, start + (1 << 20))), minlength=distinct)
+        return counts
 
     def chunks(self, size: int) -> Iterator[np.ndarray]:
         """Yield int64 arrays of vocabulary ids and SENTENCE_END, cut at sentence ends."""
-        data = np.memmap(self._path, dtype=np.int32, mode="r")
         start = 0
         while start < self.n_ids:
             stop = min(start + size, self.n_ids)
-            ids = self._remap[np.asarray(data[start:stop]) ]
+            ids = self._remap[self._read(start, stop)]
             if stop < self.n_ids:  # end the chunk at its last sentence end, if it has one
                 ends = np.flatnonzero(ids == SENTENCE_END)
                 if len(ends) and ends[-1] > 0:
@@ -122,7 +130,6 @@ class EncodedCorpus:
                     stop = start + ends[-1] + 1
             yield ids[ids != DROPPED]
             start = stop
-        del data
 
     def close(self) -> None:
         path = getattr(self, "_path", None)

@@ -14,15 +14,28 @@ from __future__ import annotations
 import torch
 
 
-class RowCappedSGD(torch.optim.Optimizer):
-    """Plain SGD on sparse embedding gradients; see the module docstring for `cap`."""
+class RowCappedSGD:
+    """Plain SGD on sparse embedding gradients; see the module docstring for `cap`.
+
+    It has torch.optim.Optimizer's interface as the loop uses it (`param_groups`, `zero_grad`,
+    `step`) but is not one: that base class imports torch._dynamo (800 modules, 35-70 MB of
+    memory) the first time it is constructed, and plain SGD needs none of its machinery.
+    """
 
     def __init__(self, params, lr: float, cap: float, lookups=None):
-        super().__init__(params, {"lr": lr, "cap": cap})
+        self.param_groups = [{"params": list(params), "lr": lr, "cap": cap}]
         self.lookups = lookups or dict  # () -> {parameter: (rows,) lookups per (distinct) gradient row}
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = None if p.grad.is_sparse else p.grad.zero_()
+
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(self) -> None:
         weights = self.lookups()
         for group in self.param_groups:
             for p in group["params"]:

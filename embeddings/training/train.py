@@ -146,6 +146,7 @@ def prepare(config: TrainConfig, corpus: Sequence[str | os.PathLike] | None) -> 
         raise CorpusError(f"the corpus is shorter than the window: {encoded.vocab.total_words} words kept "
                           f"(min_count={config.min_count}), window {config.window}; use a longer corpus "
                           f"or a smaller --window")
+    return_freed_memory()
     return encoded
 
 
@@ -153,6 +154,17 @@ def prepare(config: TrainConfig, corpus: Sequence[str | os.PathLike] | None) -> 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
 MMAP_THRESHOLD = 32 << 20                     # glibc's largest: blocks under 32 MB come from the heap
+
+
+def _libc():
+    """glibc through ctypes, or None off glibc (then the two calls below do nothing)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
 
 
 def reuse_freed_memory() -> bool:
@@ -163,13 +175,16 @@ def reuse_freed_memory() -> bool:
     to zero them again: 8-10% of a subword step, measured. Process-wide and harmless elsewhere
     (freed memory stays with the process for its next allocation); a no-op off glibc.
     """
-    import ctypes
-    import ctypes.util
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
-    except (OSError, AttributeError):
-        return False
+    libc = _libc()
+    return bool(libc and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+
+def return_freed_memory() -> None:
+    """Hand the pages glibc holds free back to the kernel (malloc_trim): after reading the corpus,
+    whose text blocks and word counts are gone, about 16 MB that the loop would not reuse."""
+    libc = _libc()
+    if libc:
+        libc.malloc_trim(0)
 
 
 def available_memory(device: torch.device) -> int | None:
@@ -355,7 +370,9 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
 
 def kept_vectors(model, config: TrainConfig) -> np.ndarray:
     """The vocabulary's vectors a user gets: the input vectors W, or W + C (input plus output, Levy
-    et al. 2015); with subwords each word's mean of its own and its n-grams' rows."""
+    et al. 2015); with subwords each word's mean of its own and its n-grams' rows. On the CPU W
+    comes back as a view of the model's weights, not a copy: WordVectors copies what it is given,
+    and a second 30 MB copy here would raise the run's peak memory by as much."""
     vocab_size = model.out_embed.weight.shape[0]
     if config.subwords:
         with torch.no_grad():
@@ -363,7 +380,7 @@ def kept_vectors(model, config: TrainConfig) -> np.ndarray:
             # 8,192 words at a time, as in a training step: the distinct rows each part gathers stay small
             return torch.cat([model.inputs(part) for part in ids.split(1 << 13)]).cpu().numpy()
     w = model.in_embed.weight.detach()
-    w = w + model.out_embed.weight.detach() if config.vectors == "input+output" else w.clone()
+    w = w + model.out_embed.weight.detach() if config.vectors == "input+output" else w
     return w.cpu().numpy()
 
 
