@@ -22,11 +22,15 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 class WordVectors:
     """Words and their vectors: ``index_to_word[i]`` names row i of ``vectors``.
 
-    Arrays are read-only; the unit-length copy used by cosine similarity is computed once.
+    Arrays are read-only; the unit-length copy used by cosine similarity is computed once. The
+    vectors given are copied, unless they already are a read-only float32 array: that one is taken
+    as it is (a memory-mapped file stays mapped, and training hands over its finished weights
+    without holding them twice), on the promise that nothing writes it through another name.
     """
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: Iterable[int] | None = None):
-        vectors = np.array(vectors, dtype=np.float32, copy=True)
+        if not (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and not vectors.flags.writeable):
+            vectors = np.array(vectors, dtype=np.float32, copy=True)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
             raise EmbeddingsError(f"{len(words)} words but vectors of shape {vectors.shape}")
         self.index_to_word: tuple[str, ...] = tuple(words)

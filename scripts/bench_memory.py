@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     state = LoopState(config, total_words=config.epochs * encoded.vocab.total_words, model=parts.model,
                       words=tuple(encoded.vocab.words))
     phase(f"training loop ({args.epochs} epoch)", lambda: run_loop(state, encoded, parts))
-    phase("vectors handed back", lambda: trained_vectors(parts.model, config, encoded.vocab.words))
+    phase("vectors handed back", lambda: trained_vectors(parts.model, config, encoded.vocab.words, final=True))
     print(f"{args.arch}, {len(encoded.vocab):,} words x {config.dim} dims; chunk {config.chunk_tokens:,} tokens, "
           f"batch {config.centres_per_batch():,} positions")
     print(f"| phase | peak RSS MB | RSS after MB | seconds |\n|---|---|---|---|")

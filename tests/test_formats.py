@@ -90,3 +90,15 @@ def test_querying_never_imports_torch_or_the_training_half(tmp_path, wv):
             "assert not [m for m in sys.modules if m.startswith('embeddings.training')], 'the training half was imported'")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_word_vectors_copy_writable_arrays_and_adopt_read_only_ones():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    wv = WordVectors(["x", "y", "z"], a)
+    a[0, 0] = 99.0                                   # the caller's array is the caller's
+    assert wv["x"][0] == 0.0 and not wv.vectors.flags.writeable
+    a.setflags(write=False)
+    adopted = WordVectors(["x", "y", "z"], a)        # read-only float32: taken as it is
+    assert np.shares_memory(adopted.vectors, a)
+    widened = WordVectors(["x", "y", "z"], a.astype(np.float64))  # another dtype: converted
+    assert widened.vectors.dtype == np.float32 and not np.shares_memory(widened.vectors, a)

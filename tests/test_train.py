@@ -71,9 +71,10 @@ def test_new_options_are_validated(field, value):
         TrainConfig(**{field: value}).validate()
 
 
-def test_handed_back_vectors_are_a_copy_not_the_model_weights():
-    # kept_vectors hands WordVectors a view of the weights (no second copy at the run's peak);
-    # WordVectors must copy it, or training on (an --eval callback) would change a user's vectors
+def test_vectors_copy_the_weights_while_training_and_adopt_them_at_the_end():
+    # kept_vectors hands WordVectors a view of the weights; mid-training (an --eval callback)
+    # WordVectors must copy it, or training on would change a user's vectors; at the end it
+    # takes the finished weights as they are, so the run does not hold them twice
     import torch
     from embeddings.training.model import build_model
     from embeddings.training.train import trained_vectors
@@ -84,6 +85,10 @@ def test_handed_back_vectors_are_a_copy_not_the_model_weights():
     with torch.no_grad():
         model.in_embed.weight.add_(1.0)
     assert np.array_equal(wv.vectors, before)
+    final = trained_vectors(model, config, ["a", "b", "c"], final=True)
+    assert np.shares_memory(final.vectors, model.in_embed.weight.detach().numpy())
+    assert not final.vectors.flags.writeable
+    np.testing.assert_array_equal(final.vectors, model.in_embed.weight.detach().numpy())
 
 
 def test_training_does_not_import_torch_dynamo(small_corpus):
