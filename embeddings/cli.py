@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
-                   help="corpus tokens per chunk (131072; with several processes 524288, and the replicas merge after each)")
+                   help="corpus tokens per chunk (524288; with several processes the replicas merge after each)")
     t.add_argument("--output", help=f"folder for vectors and checkpoint ({DEFAULT_MODEL_DIR}; "
                                     "with --resume: the checkpoint's own folder)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")

@@ -87,3 +87,12 @@ def test_fixed_window_pairs_every_word_within_the_window():
                        dynamic_window=False)
     got = sorted(p for b in maker.batches(chunk) for p in mask_to_pairs(b.tokens, b.mask, window))
     assert got == reference_pairs(sum(text, []), [0] * 6 + [1] * 3, [window] * 9)
+
+
+def test_window_mask_of_a_batch_is_the_slice_of_the_whole():
+    g = torch.Generator().manual_seed(5)
+    sentence = torch.cumsum((torch.rand(60, generator=g) < 0.1).long(), 0)
+    reach = torch.randint(1, 4, (60,), generator=g)
+    whole = window_mask(sentence, reach, 3)
+    for start, stop in ((0, 7), (2, 5), (10, 60), (57, 60), (0, 60), (30, 31)):
+        assert torch.equal(window_mask(sentence, reach, 3, start, stop), whole[start:stop])

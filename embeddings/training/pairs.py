@@ -25,14 +25,20 @@ def window_offsets(window: int) -> list[int]:
     return list(range(-window, window + 1))
 
 
-def window_mask(sentence: torch.Tensor, reach: torch.Tensor, window: int) -> torch.Tensor:
-    """(L, 2W+1) bool: position i + d (d = k - W) is within reach[i] of i, in the same sentence, d != 0."""
-    W = window
-    edge = torch.full((W,), -1, dtype=sentence.dtype, device=sentence.device)
-    sent_p = torch.cat([edge, sentence, edge - 1])  # padding never matches a real sentence
+def window_mask(sentence: torch.Tensor, reach: torch.Tensor, window: int, start: int = 0,
+                stop: int | None = None) -> torch.Tensor:
+    """(stop - start, 2W+1) bool: for centres i in start..stop (default: all), position i + d
+    (d = k - W) is within reach[i] of i, in the same sentence, d != 0. A batch asks for its own
+    rows only, so a chunk never holds the masks of all its positions at once."""
+    W, L = window, len(sentence)
+    stop = L if stop is None else stop
+    lo, hi = max(0, start - W), min(L, stop + W)
+    left = torch.full((W - (start - lo),), -1, dtype=sentence.dtype, device=sentence.device)
+    right = torch.full((W - (hi - stop),), -2, dtype=sentence.dtype, device=sentence.device)
+    sent_p = torch.cat([left, sentence[lo:hi], right])  # (stop - start + 2W,) padding never matches a sentence
     distance = torch.tensor([abs(d) for d in window_offsets(W)], device=sentence.device)  # (2W+1,)
-    same_line = sent_p.unfold(0, 2 * W + 1, 1) == sentence.unsqueeze(1)     # (L, 2W+1)
-    in_reach = (reach.unsqueeze(1) >= distance) & (distance > 0)             # (L, 2W+1)
+    same_line = sent_p.unfold(0, 2 * W + 1, 1) == sentence[start:stop].unsqueeze(1)   # (n, 2W+1)
+    in_reach = (reach[start:stop].unsqueeze(1) >= distance) & (distance > 0)           # (n, 2W+1)
     return same_line & in_reach
 
 
@@ -98,7 +104,6 @@ class BatchMaker:
                  else torch.full((L,), W, device=self.device))                            # (L,)
         pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
         ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
-        mask = window_mask(sentence, reach, W)                                         # (L, 2W+1)
         # M (TrainConfig.centres_per_batch) makes the rows that share noise words (the span, or
         # the centres) a whole number of groups: no padding copies in the model
         extra = 2 * W if self.noise_rows == "span" else 0
@@ -106,4 +111,5 @@ class BatchMaker:
             e = min(L, s + M)
             groups = -(-(e - s + extra) // self.group_size)
             negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
-            yield Batch(ids_p[s: e + 2 * W], mask[s:e], negatives, n_words * (e - s) / L)
+            yield Batch(ids_p[s: e + 2 * W], window_mask(sentence, reach, W, s, e), negatives,
+                        n_words * (e - s) / L)
