@@ -27,12 +27,11 @@ class RowCappedSGD:
         self.lookups = lookups or dict  # () -> {parameter: (rows,) lookups per (distinct) gradient row}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every gradient (`set_to_none` is accepted for torch's signature: sparse gradients
+        cannot be zeroed in place, so they are always dropped)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad = None if p.grad.is_sparse else p.grad.zero_()
+                p.grad = None
 
     @torch.no_grad()
     def step(self) -> None:
