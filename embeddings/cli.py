@@ -474,3 +474,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("embeddings: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`embeddings similar king | head -3`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0

@@ -347,3 +347,18 @@ def test_empty_output_is_refused(small_corpus, tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(["train", str(small_corpus), "--quiet", "--output", ""], capsys)
     assert_one_line_error(code, err, "--output is empty")
     assert not (tmp_path / "vectors.bin").exists()
+
+
+def test_output_piped_into_a_reader_that_leaves_early(tmp_path):
+    # `embeddings similar king | head -1`: the rest of the table meets a closed pipe; that is not an error
+    from embeddings.formats import save_vectors
+    from embeddings.vectors import WordVectors
+    words = [f"w{i}" for i in range(2000)]
+    save_vectors(WordVectors(words, np.random.default_rng(0).normal(size=(2000, 8)).astype(np.float32)),
+                 tmp_path / "v.txt")
+    cmd = (f"{sys.executable} -m embeddings similar w1 w2 w3 w4 w5 w6 w7 w8 w9 --topn 1000 "
+           f"--model {tmp_path / 'v.txt'} | head -1")
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("nearest to 'w1'")
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
+    assert out.returncode == 0, out.stderr
