@@ -96,3 +96,40 @@ def test_window_mask_of_a_batch_is_the_slice_of_the_whole():
     whole = window_mask(sentence, reach, 3)
     for start, stop in ((0, 7), (2, 5), (10, 60), (57, 60), (0, 60), (30, 31)):
         assert torch.equal(window_mask(sentence, reach, 3, start, stop), whole[start:stop])
+
+
+def _subsample_sequence(maker, chunks):
+    return [tuple(x.tolist() if torch.is_tensor(x) else x for x in maker.subsample(torch.as_tensor(c)))
+            for c in chunks]
+
+
+def test_subsampling_in_pieces_draws_what_all_at_once_draws():
+    rng = np.random.default_rng(3)
+    keep = rng.uniform(0.2, 1.0, 30)
+    chunks = []
+    for n in (200, 57, 300):
+        ids = rng.integers(0, 30, n)
+        ids[rng.uniform(size=n) < 0.1] = SENTENCE_END
+        chunks.append(ids)
+    whole = _maker(vocab_size=30, keep=keep)
+    whole.piece = None
+    pieces = _maker(vocab_size=30, keep=keep)
+    pieces.piece = 7                             # pieces that cut sentences anywhere
+    assert _subsample_sequence(pieces, chunks) == _subsample_sequence(whole, chunks)
+    words, sentence, before = _subsample_sequence(whole, chunks[:1])[0]
+    assert before == int((chunks[0] != SENTENCE_END).sum())
+    ends = np.cumsum(chunks[0] == SENTENCE_END)[chunks[0] != SENTENCE_END]   # sentence of every word
+    assert set(sentence) <= set(ends.tolist()) and sentence == sorted(sentence)
+
+
+def test_a_chunks_storage_is_reused_and_batches_keep_their_own_tokens():
+    text = [list(range(1, 15)), list(range(3, 19))]
+    chunk = np.array(sum([s + [SENTENCE_END] for s in text], []))
+    maker = _maker(window=2)
+    first = list(maker.batches(chunk))
+    storage = {name: t.data_ptr() for name, t in maker._kept.items()}
+    tokens = [b.tokens.clone() for b in first]
+    second = list(maker.batches(chunk[:15]))                                    # a shorter chunk
+    assert {name: t.data_ptr() for name, t in maker._kept.items()} == storage  # no new allocation
+    assert all(torch.equal(b.tokens, t) for b, t in zip(first, tokens))         # not overwritten by the second
+    assert second and sum(b.words for b in second) == 14

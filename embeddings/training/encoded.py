@@ -72,7 +72,7 @@ class EncodedCorpus:
             self.close()
             raise CorpusError(f"no word occurs at least min_count={min_count} times "
                               f"(the corpus has {self.raw_tokens} tokens, {len(words)} distinct)")
-        remap = np.full(len(words) + 1, DROPPED, dtype=np.int64)
+        remap = np.full(len(words) + 1, DROPPED, dtype=np.int32)  # ids fit: torch indexes with int32 too
         remap[[index[w] for w in self.vocab.words]] = np.arange(len(self.vocab))
         remap[0] = SENTENCE_END
         self._remap = remap
@@ -125,7 +125,7 @@ class EncodedCorpus:
         return counts
 
     def chunks(self, size: int) -> Iterator[np.ndarray]:
-        """Yield int64 arrays of vocabulary ids and SENTENCE_END, cut at sentence ends."""
+        """Yield int32 arrays of vocabulary ids and SENTENCE_END, cut at sentence ends."""
         start = 0
         while start < self.n_ids:
             stop = min(start + size, self.n_ids)
@@ -135,8 +135,10 @@ class EncodedCorpus:
                 if len(ends) and ends[-1] > 0:
                     ids = ids[:ends[-1] + 1]
                     stop = start + ends[-1] + 1
-            yield ids[ids != DROPPED]
+            held = [ids[ids != DROPPED]]
+            del ids
             start = stop
+            yield held.pop()  # a suspended generator keeps its locals: this one keeps no 2 MB array
 
     def close(self) -> None:
         path = getattr(self, "_path", None)

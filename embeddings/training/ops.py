@@ -76,7 +76,10 @@ class SkipGramLoss(torch.autograd.Function):
         g_neg = torch.sigmoid(noise_scores).mul_(usesg.unsqueeze(2)).mul_(grad * ctx.scale)  # (G, rows, N)
         hg = _grouped(h, ctx.groups)
         grad_h = _scatter_windows(g_pos, u, n)                                      # (n, D)
-        grad_h += torch.bmm(g_neg, noise).view(-1, dim)[:n]
+        if n == g_neg.shape[0] * g_neg.shape[1]:     # whole groups (all but a chunk's last batch): add in place
+            grad_h.view(ctx.groups, -1, dim).baddbmm_(g_neg, noise)                 # no (n, D) temporary
+        else:
+            grad_h += torch.bmm(g_neg, noise).view(-1, dim)[:n]
         grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
         torch.bmm(g_pos.unsqueeze(1), _windows(h, width).transpose(1, 2), out=grad_out[:m].view(m, 1, dim))
         torch.bmm(g_neg.transpose(1, 2), hg, out=grad_out[m:].view(ctx.groups, -1, dim))  # (G, N, D)

@@ -19,6 +19,8 @@ import torch
 
 from .encoded import SENTENCE_END
 
+PIECE_TOKENS = 1 << 16  # on a CPU a chunk is subsampled this many tokens at a time: small temporaries
+
 
 def window_offsets(window: int) -> list[int]:
     """Offsets -W..W of a batch mask's columns (column W, offset 0, is the centre: never a context)."""
@@ -77,14 +79,49 @@ class BatchMaker:
         self.noise_rows = noise_rows  # "span" (skip-gram: inputs) or "centres" (CBOW: window means)
         self.dynamic_window = dynamic_window
         self.device, self.gen = device, generator
+        self._kept: dict[str, torch.Tensor] = {}  # a chunk's arrays, in storage reused by the next chunk
+        self.piece = PIECE_TOKENS if device.type == "cpu" else None  # a GPU subsamples a chunk at once
+
+    def _room(self, name: str, n: int, dtype: torch.dtype) -> torch.Tensor:
+        """n elements of storage kept from chunk to chunk, grown (by a quarter more) only when a
+        chunk needs more.
+
+        A chunk's few arrays live through all its steps. Allocated afresh for each chunk, they
+        land between the holes a step's temporaries leave in the heap and split them, so the
+        heap grows (by ~30 MB over an epoch, measured); storage reused does not.
+        """
+        room = self._kept.get(name)
+        if room is None or len(room) < n or room.dtype != dtype:
+            self._kept.pop(name, None)
+            del room
+            room = self._kept[name] = torch.empty(n + n // 4, dtype=dtype, device=self.device)
+        return room[:n]
 
     def subsample(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
-        """Drop sentence marks and frequent words; return (words, sentence number, words before)."""
-        is_end = ids == SENTENCE_END
-        sentence = torch.cumsum(is_end, 0)[~is_end]  # (L0,) sentence number of each word
-        ids = ids[~is_end]                           # (L0,)
-        keep = torch.rand(len(ids), generator=self.gen, device=self.device) < self.keep_prob[ids]
-        return ids[keep], sentence[keep], len(ids)
+        """Drop sentence marks and frequent words; return (words, sentence number of each, words
+        before), the first two in storage the next chunk reuses, words with `window` zeros (the
+        span's padding) just outside each end.
+
+        On the CPU the chunk goes PIECE_TOKENS at a time so that its temporaries stay small; the
+        draws are the same as all at once (a generator's stream does not depend on how it is cut).
+        """
+        W, n = self.window, len(ids)
+        padded = self._room("ids", n + 2 * W, ids.dtype)
+        sentence = self._room("sentence", n, torch.int32)
+        kept = before = sentences = 0
+        for a in range(0, n, self.piece or max(n, 1)):
+            part = ids[a: a + (self.piece or n)]
+            is_end = part == SENTENCE_END
+            number = torch.cumsum(is_end, 0, dtype=torch.int32)[~is_end] + sentences  # sentence of each word
+            part = part[~is_end]
+            keep = torch.rand(len(part), generator=self.gen, device=self.device) < self.keep_prob[part]
+            k = int(keep.sum())
+            padded[W + kept: W + kept + k] = part[keep]
+            sentence[kept: kept + k] = number[keep]
+            kept, before, sentences = kept + k, before + len(part), sentences + int(is_end.sum())
+        padded[:W] = 0
+        padded[W + kept: 2 * W + kept] = 0
+        return padded[W: W + kept], sentence[:kept], before
 
     def noise(self, n: int) -> torch.Tensor:
         """n words from the noise distribution (inverse CDF, exact for any vocabulary size)."""
@@ -94,16 +131,18 @@ class BatchMaker:
     def batches(self, chunk: np.ndarray) -> Iterator[Batch]:
         """Yield the batches of one chunk of ids (a numpy array with SENTENCE_END marks)."""
         W, M = self.window, self.batch_size
-        ids = torch.as_tensor(chunk, device=self.device)
-        ids, sentence, n_words = self.subsample(ids)
+        ids, sentence, n_words = self.subsample(torch.as_tensor(chunk, device=self.device))
+        del chunk                                    # the caller's copy is its own; ours need not live on
         L = len(ids)
         if L == 0:
             return
+        ids_p = self._kept["ids"][:L + 2 * W]        # the words with W zeros each side: (L + 2W,)
         # word2vec's dynamic window: centre i sees contexts up to b_i away, b_i ~ U{1..W}
-        reach = (torch.randint(1, W + 1, (L,), generator=self.gen, device=self.device) if self.dynamic_window
-                 else torch.full((L,), W, device=self.device))                            # (L,)
-        pad = torch.zeros(W, dtype=ids.dtype, device=self.device)
-        ids_p = torch.cat([pad, ids, pad])                                             # (L + 2W,)
+        reach = self._room("reach", L, torch.int16 if W < 1 << 15 else torch.int32)  # int64's draws, less memory
+        if self.dynamic_window:
+            torch.randint(1, W + 1, (L,), generator=self.gen, device=self.device, out=reach)  # (L,)
+        else:
+            reach.fill_(W)
         # M (TrainConfig.centres_per_batch) makes the rows that share noise words (the span, or
         # the centres) a whole number of groups: no padding copies in the model
         extra = 2 * W if self.noise_rows == "span" else 0
@@ -111,5 +150,5 @@ class BatchMaker:
             e = min(L, s + M)
             groups = -(-(e - s + extra) // self.group_size)
             negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
-            yield Batch(ids_p[s: e + 2 * W], window_mask(sentence, reach, W, s, e), negatives,
+            yield Batch(ids_p[s: e + 2 * W].clone(), window_mask(sentence, reach, W, s, e), negatives,  # ids_p is reused
                         n_words * (e - s) / L)

@@ -307,7 +307,9 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
                 continue                                  # trained before an interruption
             state.chunk = ci
             state.chunk_rng = gen.get_state()
-            for bi, batch in enumerate(parts.batches.batches(parts.shard(chunk))):
+            batches = parts.batches.batches(parts.shard(chunk))
+            del chunk                                     # the batch maker keeps what it needs
+            for bi, batch in enumerate(batches):
                 if bi < state.batch:
                     continue                              # drawn again with the same RNG, already trained
                 lr = config.lr * max(config.min_lr_ratio, 1.0 - state.words_done / state.total_words)

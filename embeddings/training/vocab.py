@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -22,7 +23,11 @@ class Vocab:
         counts = np.asarray(self.counts, dtype=np.int64)
         counts.setflags(write=False)
         object.__setattr__(self, "counts", counts)
-        object.__setattr__(self, "index", {w: i for i, w in enumerate(self.words)})
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """{word: row}, made when first asked for: training never asks (4 MB for 75K words)."""
+        return {w: i for i, w in enumerate(self.words)}
 
     def __len__(self) -> int:
         return len(self.words)
