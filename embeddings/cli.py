@@ -75,7 +75,8 @@ def cmd_train(args) -> int:
     config = None
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
-                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio")
+                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
+                  "ns_exponent")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -362,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--min-lr-ratio", dest="min_lr_ratio", type=float,
                    help="the rate decays linearly to lr x this, then holds (0.3; 0.5 favours word similarity "
                         "over analogies, 0.0001 is word2vec's decay to zero)")
+    t.add_argument("--ns-exponent", dest="ns_exponent", type=float,
+                   help="noise words are drawn in proportion to count ** this (0.5, as fastText; 0.75 with "
+                        "--subwords, as word2vec and gensim)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
                         "learns frequent words faster, too high diverges)")

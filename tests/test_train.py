@@ -103,3 +103,19 @@ def test_training_does_not_import_torch_dynamo(small_corpus):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_noise_exponent_defaults_to_fasttexts_for_words_and_word2vecs_for_subwords(small_corpus, tmp_path):
+    from embeddings.training.config import NS_EXPONENT_SUBWORDS, NS_EXPONENT_WORDS
+    assert TrainConfig().validate().ns_exponent == NS_EXPONENT_WORDS == 0.5
+    assert TrainConfig(minn=3, maxn=6).validate().ns_exponent == NS_EXPONENT_SUBWORDS == 0.75
+    assert TrainConfig(ns_exponent=0.75).validate().ns_exponent == 0.75          # a choice is kept
+    base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet"]
+    assert main(base + ["--output", str(tmp_path / "a"), "--ns-exponent", "0.75"]) == 0
+    assert load_checkpoint(tmp_path / "a" / "checkpoint.npz").config["ns_exponent"] == 0.75
+    assert main(base + ["--output", str(tmp_path / "b")]) == 0
+    assert load_checkpoint(tmp_path / "b" / "checkpoint.npz").config["ns_exponent"] == 0.5
+    # and the exponent is used: the noise distribution flattens as it falls
+    from embeddings.training.vocab import Vocab
+    v = Vocab(("a", "b"), np.array([100, 1]))
+    assert v.noise_distribution(0.5)[1] > v.noise_distribution(0.75)[1]
