@@ -364,8 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the rate decays linearly to lr x this, then holds (0.3; 0.5 favours word similarity "
                         "over analogies, 0.0001 is word2vec's decay to zero)")
     t.add_argument("--ns-exponent", dest="ns_exponent", type=float,
-                   help="noise words are drawn in proportion to count ** this (0.5, as fastText; 0.75 with "
-                        "--subwords, as word2vec and gensim)")
+                   help="noise words are drawn in proportion to count ** this (0.5, as fastText; word2vec "
+                        "and gensim use 0.75)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
                         "learns frequent words faster, too high diverges)")

@@ -105,10 +105,10 @@ def test_training_does_not_import_torch_dynamo(small_corpus):
     assert out.stdout.strip() == "False"
 
 
-def test_noise_exponent_defaults_to_fasttexts_for_words_and_word2vecs_for_subwords(small_corpus, tmp_path):
-    from embeddings.training.config import NS_EXPONENT_SUBWORDS, NS_EXPONENT_WORDS
-    assert TrainConfig().validate().ns_exponent == NS_EXPONENT_WORDS == 0.5
-    assert TrainConfig(minn=3, maxn=6).validate().ns_exponent == NS_EXPONENT_SUBWORDS == 0.75
+def test_noise_exponent_defaults_to_fasttexts_and_can_be_set(small_corpus, tmp_path):
+    from embeddings.training.config import NS_EXPONENT
+    assert TrainConfig().validate().ns_exponent == NS_EXPONENT == 0.5
+    assert TrainConfig(minn=3, maxn=6).validate().ns_exponent == 0.5
     assert TrainConfig(ns_exponent=0.75).validate().ns_exponent == 0.75          # a choice is kept
     base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet"]
     assert main(base + ["--output", str(tmp_path / "a"), "--ns-exponent", "0.75"]) == 0

@@ -14,10 +14,9 @@ MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one 
 # per noise group; both learn more per epoch above word2vec.c's starting rates (0.025, 0.05), as
 # fastText at 0.05 does: skip-gram at 2x (4x diverges), CBOW at 1.5x (2x: fewer analogies).
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32}, "cbow": {"lr": 0.075, "group_size": 128}}
-# The noise distribution's exponent (README, "Quality"): fastText's 0.5 gives word-only models of both
-# archs better analogies (+0.5-1 point) and word similarity (WordSim-353 +0.02-0.04) than word2vec's
-# 0.75, over two seeds; with subwords 0.75 scored 0.5 point more on analogies (one run), so it stays.
-NS_EXPONENT_WORDS, NS_EXPONENT_SUBWORDS = 0.5, 0.75
+# The noise distribution's exponent (README, "Quality"): fastText's 0.5 gives better analogies and
+# word similarity than word2vec's 0.75 here, over two seeds, for both archs, with and without subwords.
+NS_EXPONENT = 0.5
 
 
 @dataclass
@@ -26,7 +25,7 @@ class TrainConfig:
     dim: int = 100                # embedding dimension D
     window: int = 5               # max context distance; each position draws its own from 1..window
     negative: int = 5             # K: noise words per (word, context) pair, as in word2vec's -negative
-    ns_exponent: float | None = None  # noise ∝ count ** this (None: 0.5 words only, as fastText; 0.75 with subwords, word2vec's)
+    ns_exponent: float = NS_EXPONENT  # noise words ∝ count ** this (fastText's 0.5; word2vec's and gensim's 0.75)
     sample: float = 1e-3          # subsampling threshold t: frequent words are dropped (0 disables)
     min_count: int = 5            # words seen fewer times are left out of the vocabulary
     max_vocab: int | None = None  # keep at most this many most frequent words (None: no cap)
@@ -58,8 +57,6 @@ class TrainConfig:
             self.group_size = ARCH_DEFAULTS[self.arch]["group_size"]
         if self.chunk_tokens is None:
             self.chunk_tokens = CHUNK_TOKENS
-        if self.ns_exponent is None:
-            self.ns_exponent = NS_EXPONENT_SUBWORDS if self.maxn > 0 else NS_EXPONENT_WORDS
         for name in ("dim", "window", "negative", "epochs", "batch_size", "shared_negatives", "group_size",
                      "min_count", "chunk_tokens"):
             value = getattr(self, name)

@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 SAMPLE = 1e-3       # Mikolov et al. (2013) subsampling threshold t
-NS_EXPONENT = 0.75  # Mikolov et al. (2013) noise distribution exponent
+WORD2VEC_NS_EXPONENT = 0.75  # Mikolov et al. (2013); training uses fastText's 0.5 (config.NS_EXPONENT)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Vocab:
         f = self.counts / self.total_words
         return np.minimum(1.0, (np.sqrt(f / sample) + 1.0) * sample / f)
 
-    def noise_distribution(self, exponent: float = NS_EXPONENT) -> np.ndarray:
+    def noise_distribution(self, exponent: float = WORD2VEC_NS_EXPONENT) -> np.ndarray:
         """P(noise = w) proportional to count(w) ** exponent."""
         weights = self.counts.astype(np.float64) ** exponent
         return weights / weights.sum()
