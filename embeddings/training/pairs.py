@@ -109,8 +109,9 @@ class BatchMaker:
         padded = self._room("ids", n + 2 * W, ids.dtype)
         sentence = self._room("sentence", n, torch.int32)
         kept = before = sentences = 0
-        for a in range(0, n, self.piece or max(n, 1)):
-            part = ids[a: a + (self.piece or n)]
+        step = self.piece or max(n, 1)
+        for a in range(0, n, step):
+            part = ids[a: a + step]
             is_end = part == SENTENCE_END
             number = torch.cumsum(is_end, 0, dtype=torch.int32)[~is_end] + sentences  # sentence of each word
             part = part[~is_end]
