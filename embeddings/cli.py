@@ -76,7 +76,7 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent")
+                  "ns_exponent", "init")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -366,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ns-exponent", dest="ns_exponent", type=float,
                    help="noise words are drawn in proportion to count ** this (0.5, as fastText; word2vec "
                         "and gensim use 0.75)")
+    t.add_argument("--init", type=float,
+                   help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
+                        "which learns more from the wider start)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
                         "learns frequent words faster, too high diverges)")

@@ -119,3 +119,20 @@ def test_noise_exponent_defaults_to_fasttexts_and_can_be_set(small_corpus, tmp_p
     from embeddings.training.vocab import Vocab
     v = Vocab(("a", "b"), np.array([100, 1]))
     assert v.noise_distribution(0.5)[1] > v.noise_distribution(0.75)[1]
+
+
+def test_init_defaults_per_arch_and_is_used(small_corpus, tmp_path):
+    assert TrainConfig().validate().init == 0.5                      # skip-gram: word2vec's
+    assert TrainConfig(arch="cbow").validate().init == 5.0           # CBOW: 10x wider (README, "Quality")
+    assert TrainConfig(arch="cbow", init=0.5).validate().init == 0.5  # a choice is kept
+    import torch
+    from embeddings.training.train import build
+    from embeddings.training.vocab import Vocab
+    vocab = Vocab(tuple(f"w{i}" for i in range(500)), np.arange(500, 0, -1))
+    for arch, init in (("skipgram", 0.5), ("cbow", 5.0), ("cbow", 2.0)):
+        config = TrainConfig(arch=arch, dim=50, device="cpu", init=None if init != 2.0 else init).validate()
+        weight = build(config, vocab, torch.device("cpu"), None).model.in_embed.weight
+        assert 0.95 * init / 50 < float(weight.abs().max()) <= init / 50
+    base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet", "--arch", "cbow"]
+    assert main(base + ["--output", str(tmp_path / "c"), "--init", "1.5"]) == 0
+    assert load_checkpoint(tmp_path / "c" / "checkpoint.npz").config["init"] == 1.5

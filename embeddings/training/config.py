@@ -12,8 +12,10 @@ CHUNK_TOKENS = 1 << 19  # one process: 512K tokens per chunk (128K: 25 MB less m
 MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one process with 2 (README)
 # Measured on the bundled corpus (README, "Quality"): CBOW keeps its accuracy with four times the rows
 # per noise group; both learn more per epoch above word2vec.c's starting rates (0.025, 0.05), as
-# fastText at 0.05 does: skip-gram at 2x (4x diverges), CBOW at 1.5x (2x: fewer analogies).
-ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32}, "cbow": {"lr": 0.075, "group_size": 128}}
+# fastText at 0.05 does: skip-gram at 2x (4x diverges), CBOW at 1.5x (2x: fewer analogies). CBOW
+# also learns more from a 10x wider start than word2vec's +-0.5/dim (two seeds); skip-gram does not.
+ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5},
+                 "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0}}
 # The noise distribution's exponent (README, "Quality"): fastText's 0.5 gives better analogies and
 # word similarity than word2vec's 0.75 here, over two seeds, for both archs, with and without subwords.
 NS_EXPONENT = 0.5
@@ -35,7 +37,7 @@ class TrainConfig:
     group_size: int | None = None  # rows sharing one group's noise words (None: 32 skip-gram, 128 CBOW)
     lr: float | None = None       # starting rate, decays linearly (None: 0.05 skip-gram, 0.075 CBOW)
     min_lr_ratio: float = 0.3     # the decay stops at lr * this (word2vec's 1e-4 decays to ~0: README, "Quality")
-    init: float = 0.5             # input vectors start uniform in +-init/dim (word2vec's 0.5); output vectors at 0
+    init: float | None = None     # inputs start uniform in +-init/dim, outputs at 0 (None: word2vec's 0.5 skip-gram, 5 CBOW)
     row_cap: float = 4.0          # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
     vectors: str = "input"        # saved vectors: "input" (word2vec's W) or "input+output" (W + C, Levy et al. 2015)
@@ -55,6 +57,8 @@ class TrainConfig:
             self.lr = ARCH_DEFAULTS[self.arch]["lr"]
         if self.group_size is None:
             self.group_size = ARCH_DEFAULTS[self.arch]["group_size"]
+        if self.init is None:
+            self.init = ARCH_DEFAULTS[self.arch]["init"]
         if self.chunk_tokens is None:
             self.chunk_tokens = CHUNK_TOKENS
         for name in ("dim", "window", "negative", "epochs", "batch_size", "shared_negatives", "group_size",
