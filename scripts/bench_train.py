@@ -6,6 +6,7 @@
     python scripts/bench_train.py --scale               # 1x, 2x, 4x slices: time and memory vs size
     python scripts/bench_train.py --subwords 3-6 --variant 'words:minn=0,maxn=0'  # fastText-style, all three
     python scripts/bench_train.py --arch skipgram --peers gensim --variant '12 epochs:epochs=12'  # same time budget
+    python scripts/bench_train.py --arch skipgram --vary-seed        # run r seeds every trainer with r: spread of scores
 
 Every run is a fresh subprocess (so peak memory is its own), the trainers interleaved. All get the
 corpus as the same tokens: gensim reads a pre-tokenized file in its fastest mode (corpus_file),
@@ -18,7 +19,10 @@ restrict_vocab 300000; semantic and syntactic) and the Spearman correlation on e
 word-pair set, computed by the same code (embeddings.benchmarks) for every trainer.
 Peak MB is the worker process's peak RSS after training, before evaluation. A variant may set its
 own epochs (for instance as many as fit in gensim's time): its words/s count its own epochs, and
-"seconds" (median training time) shows whether it kept within a peer's budget.
+"seconds" (median training time) shows whether it kept within a peer's budget. Ours is deterministic
+on the CPU, so its repeats score alike while the peers' threads move theirs; --vary-seed gives run r
+the seed r for ours and gensim (the fasttext package's Python call takes no seed; its threads
+vary it), so each median is over three draws, ours included.
 
 With --subwords MIN-MAX every trainer adds character n-grams of MIN..MAX characters, hashed into
 2M buckets (fastText's and gensim's default): ours, gensim's FastText and fastText with minn/maxn.
@@ -90,7 +94,8 @@ def run_ours(corpus: str, arch: str, args, settings: dict) -> dict:
         extra["minn"], extra["maxn"] = _ngram_range(args)
     if args.device.startswith("cuda"):
         extra["chunk_tokens"] = 1 << 24  # fewer, larger chunks: one host-to-device copy each
-    config = TrainConfig(arch=arch, device=args.device, **{**HYPER, "epochs": args.epochs, **extra, **settings})
+    config = TrainConfig(arch=arch, device=args.device, seed=args.seed,
+                         **{**HYPER, "epochs": args.epochs, **extra, **settings})
     r = train(config, [corpus], progress=False)
     return {"seconds": r.seconds, "vectors": r.vectors, "epochs": config.epochs}
 
@@ -106,7 +111,7 @@ def run_gensim(corpus: str, arch: str, args, settings: dict) -> dict:
     from embeddings.vectors import WordVectors
     common = dict(vector_size=HYPER["dim"], window=HYPER["window"], negative=HYPER["negative"],
                   sample=HYPER["sample"], min_count=HYPER["min_count"], sg=int(arch == "skipgram"),
-                  workers=args.threads, seed=1)
+                  workers=args.threads, seed=args.seed)
     if args.subwords:
         minn, maxn = _ngram_range(args)
         model = FastText(min_n=minn, max_n=maxn, bucket=DEFAULT_BUCKETS, **common)
@@ -158,10 +163,10 @@ def worker(args) -> int:
     return 0
 
 
-def one_run(side: str, corpus: str, arch: str, args, settings: str = "") -> dict:
+def one_run(side: str, corpus: str, arch: str, args, settings: str = "", seed: int = 1) -> dict:
     cmd = [sys.executable, __file__, "--worker", side, "--corpus", corpus, "--arch", arch,
            "--threads", str(args.threads), "--device", args.device, "--epochs", str(args.epochs),
-           "--settings", settings]
+           "--settings", settings, "--seed", str(seed)]
     if args.subwords:
         cmd += ["--subwords", args.subwords]
     if args.batch_size:
@@ -216,6 +221,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", action="store_true", help="time ours on 1x, 2x, 4x slices (0.25, 0.5, 1.0)")
     parser.add_argument("--subwords", metavar="MIN-MAX",
                         help="every trainer adds character n-grams (e.g. 3-6): ours, gensim's FastText, fastText")
+    parser.add_argument("--vary-seed", dest="vary_seed", action="store_true",
+                        help="run r (1, 2, ...) seeds every trainer with r (default: seed 1 for every run)")
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
@@ -245,14 +253,15 @@ def main(argv=None) -> int:
         print(f"corpus: bundled, slice {args.slice:g} = {n:,} tokens; dim {HYPER['dim']}, window {HYPER['window']}, "
               f"negative {HYPER['negative']}, sample {HYPER['sample']}, min_count {HYPER['min_count']}, "
               f"epochs {args.epochs}; {args.threads} threads; median of {args.repeats} interleaved runs; "
+              + (f"seeds 1-{args.repeats}; " if args.vary_seed else "")
               + (f"subwords {args.subwords} (2M buckets); " if args.subwords else "") +
               f"ours on {args.device}" + (f", batch {args.batch_size}" if args.batch_size else ""), flush=True)
         rows = []
         for arch in archs:
             runs: dict[str, list] = {name: [] for name, _, _ in trainers}
-            for _ in range(args.repeats):
+            for rep in range(args.repeats):
                 for name, side, settings in trainers:
-                    r = one_run(side, corpus, arch, args, settings)
+                    r = one_run(side, corpus, arch, args, settings, seed=rep + 1 if args.vary_seed else 1)
                     runs[name].append(r)
                     if r.get("diverged"):
                         print(f"  {arch} {name}: diverged", flush=True)
