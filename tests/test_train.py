@@ -129,8 +129,8 @@ def test_init_defaults_per_arch_and_is_used(small_corpus, tmp_path):
     from embeddings.training.train import build
     from embeddings.training.vocab import Vocab
     vocab = Vocab(tuple(f"w{i}" for i in range(500)), np.arange(500, 0, -1))
-    for arch, init in (("skipgram", 0.5), ("cbow", 5.0), ("cbow", 2.0)):
-        config = TrainConfig(arch=arch, dim=50, device="cpu", init=None if init != 2.0 else init).validate()
+    for arch, chosen, init in (("skipgram", None, 0.5), ("cbow", None, 5.0), ("cbow", 2.0, 2.0)):
+        config = TrainConfig(arch=arch, dim=50, device="cpu", init=chosen).validate()
         weight = build(config, vocab, torch.device("cpu"), None).model.in_embed.weight
         assert 0.95 * init / 50 < float(weight.abs().max()) <= init / 50
     base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet", "--arch", "cbow"]
