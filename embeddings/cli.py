@@ -105,8 +105,9 @@ def cmd_train(args) -> int:
     if result.stop_reason:
         print(f"stopped early: {result.stop_reason}", file=sys.stderr)
     processes = f" by {result.world} processes" if result.world > 1 else ""
-    print(f"trained {result.words:,} words{processes} in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s), "
-          f"loss {result.loss:.4f} per pair; {len(result.vectors):,} words x {result.vectors.dim} dims")
+    print(f"trained {result.words:,} words{processes} in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s, "
+          f"{result.config.centres_per_batch():,} positions per step), loss {result.loss:.4f} per pair; "
+          f"{len(result.vectors):,} words x {result.vectors.dim} dims")
     for kind, path in result.files.items():
         print(f"wrote {kind}: {path}")
     return 0
@@ -358,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-vocab", dest="max_vocab", type=int, help="keep only this many words")
     t.add_argument("--sample", type=float, help="subsampling threshold (1e-3; 0 disables)")
     t.add_argument("--epochs", type=int, help="passes over the corpus (5)")
-    t.add_argument("--batch-size", dest="batch_size", type=int, help="text positions per step (8192)")
+    t.add_argument("--batch-size", dest="batch_size", type=int,
+                   help="text positions per step (8192; a small corpus gets fewer: at least 300 steps an epoch)")
     t.add_argument("--lr", type=float, help="starting learning rate (0.05 skip-gram, 0.075 CBOW)")
     t.add_argument("--min-lr-ratio", dest="min_lr_ratio", type=float,
                    help="the rate decays linearly to lr x this, then holds (0.3; 0.5 favours word similarity "

@@ -22,7 +22,7 @@ import bench_train  # noqa: E402  (it puts the repository root on the path too)
 
 def factors(arch: str) -> dict[str, str]:
     """Name -> TrainConfig settings changed from the defaults (one factor at a time)."""
-    from embeddings.training.config import TrainConfig
+    from embeddings.training.config import BATCH_SIZE, TrainConfig
     d = TrainConfig(arch=arch).validate()
     return {
         f"noise words per row, not shared (N=K={d.negative}, group 1)": f"shared_negatives={d.negative},group_size=1",
@@ -30,8 +30,8 @@ def factors(arch: str) -> dict[str, str]:
         "4x more shared noise words": f"shared_negatives={4 * d.shared_negatives}",
         "row cap 1": "row_cap=1",
         "row cap 2x": f"row_cap={2 * d.row_cap:g}",
-        "batch 4x smaller": f"batch_size={d.batch_size // 4}",
-        "batch 4x larger": f"batch_size={d.batch_size * 4}",
+        "batch 4x smaller": f"batch_size={BATCH_SIZE // 4}",
+        "batch 4x larger": f"batch_size={BATCH_SIZE * 4}",
         "lr x2": f"lr={2 * d.lr:g}",
         "lr x0.5": f"lr={d.lr / 2:g}",
         "lr decays to 0 (word2vec)": "min_lr_ratio=0.0001",

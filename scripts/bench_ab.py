@@ -59,6 +59,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp, T.prepare(config, None) as encoded:
         model_b, optim_b = import_revision(args.rev, Path(tmp))
         vocab = encoded.vocab
+        config.for_corpus(T.kept_positions(vocab, config.sample))
         sub = subword_rows(vocab.words, minn, maxn, config.buckets, len(vocab)) if config.subwords else None
         buckets = config.buckets if config.subwords else 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from embeddings.training.config import TrainConfig
 from embeddings.training.encoded import EncodedCorpus
 from embeddings.formats import load_checkpoint
 from embeddings.training.pairs import BatchMaker, mask_to_pairs
-from embeddings.training.train import train
+from embeddings.training.train import build, kept_positions, train
+from embeddings.training.vocab import Vocab
 
 
 def small(**kw) -> TrainConfig:
@@ -100,6 +102,35 @@ def test_batch_size_rounds_to_whole_noise_groups(arch, asked, expected):
     assert c.centres_per_batch() == expected
     extra = 2 * c.window if arch == "skipgram" else 0
     assert (expected + extra) % c.group_size == 0
+
+
+@pytest.mark.parametrize("words, world, expected", [
+    (10_000_000, 1, 8192),   # 1,220 steps an epoch at 8,192: the full size
+    (2_500_000, 1, 8192),    # 305 steps: still enough
+    (2_400_000, 1, 4096),    # 293 at 8,192, 586 at 4,096
+    (1_000_000, 1, 2048),    # 122, 244, then 488
+    (1_000_000, 2, 1024),    # each of two processes trains on half: 244 at 2,048, 488 at 1,024
+    (1_000, 1, 512),         # never under 512
+])
+def test_batch_size_left_unset_follows_the_corpus(words, world, expected):
+    vocab = Vocab.from_counts(["a", "b", "c", "d"], [words // 2, words // 4, words // 8, words - 7 * words // 8], 1)
+    group = SimpleNamespace(rank=0, world=world, shard=lambda chunk: chunk)
+    config = TrainConfig(dim=4, sample=0, device="cpu").validate()       # sample 0: every position is kept
+    parts = build(config, vocab, torch.device("cpu"), group=group)
+    assert config.batch_size == expected
+    assert parts.batches.batch_size == config.centres_per_batch()
+    asked = TrainConfig(dim=4, sample=0, batch_size=4096, device="cpu").validate()
+    build(asked, vocab, torch.device("cpu"), group=group)
+    assert asked.batch_size == 4096                                     # a size asked for is kept
+
+
+def test_automatic_batch_counts_the_positions_subsampling_keeps():
+    vocab = Vocab.from_counts(["the", "rare"], [1_999_000, 1_000], 1)   # "the" is mostly dropped at 1e-3
+    kept = kept_positions(vocab, 1e-3)
+    assert kept == pytest.approx(float(vocab.counts @ vocab.keep_probabilities(1e-3)))
+    assert kept < 0.1 * vocab.total_words
+    assert TrainConfig(sample=1e-3).validate().for_corpus(kept).batch_size < TrainConfig(sample=0).validate() \
+        .for_corpus(kept_positions(vocab, 0)).batch_size
 
 
 def test_small_cbow_batch_trains_whole_groups(small_corpus):

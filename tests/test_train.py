@@ -20,6 +20,7 @@ def test_cli_train_writes_files_gensim_loads(small_corpus, tmp_path, capsys):
     assert code == 0
     summary = capsys.readouterr().out
     assert "trained" in summary and "words/s" in summary and "loss" in summary
+    assert "502 positions per step" in summary           # a small corpus: the smallest automatic batch, 512
     ours = load_checkpoint(out / "checkpoint.npz").vectors
     KeyedVectors = pytest.importorskip("gensim.models").KeyedVectors
     for name, binary in (("vectors.txt", False), ("vectors.bin", True)):
@@ -27,7 +28,7 @@ def test_cli_train_writes_files_gensim_loads(small_corpus, tmp_path, capsys):
         assert kv.index_to_key == list(ours.index_to_word)
         np.testing.assert_allclose(kv.vectors, ours.vectors, rtol=1e-6, atol=1e-7)
     ck = load_checkpoint(out / "checkpoint.npz")
-    assert ck.config["dim"] == 12 and ck.state["complete"]
+    assert ck.config["dim"] == 12 and ck.state["complete"] and ck.config["batch_size"] == 512
     assert ck.counts.sum() == 600 * 8 and ck.out_vectors.shape == ck.in_vectors.shape
 
 

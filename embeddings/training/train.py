@@ -130,6 +130,7 @@ class TrainResult:
     stop_reason: str | None = None
     rank: int = 0              # this process's rank; only rank 0 writes files
     world: int = 1             # processes that trained the model together
+    config: TrainConfig | None = None  # the settings it trained with, every default filled in
 
     @property
     def words_per_second(self) -> float:
@@ -189,6 +190,11 @@ def available_memory(device: torch.device) -> int | None:
         return None
 
 
+def kept_positions(vocab, sample: float) -> float:
+    """Positions an epoch trains on, expected after subsampling (what sets the automatic batch size)."""
+    return float(vocab.counts @ vocab.keep_probabilities(sample))
+
+
 def check_memory(config: TrainConfig, vocab_size: int, device: torch.device) -> None:
     """Refuse, before allocating, a model that cannot fit: two (V, D) float32 matrices (and the
     n-gram rows), plus room for a step's gradients and the batches."""
@@ -216,9 +222,11 @@ class Parts:
 def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.Checkpoint | None = None,
           group=None) -> Parts:
     """Model, optimizer, generator and batch maker; weights and RNG restored from a checkpoint.
-    With several processes every rank starts from the same weights and draws its own randomness."""
+    With several processes every rank starts from the same weights and draws its own randomness.
+    A batch_size left None is filled in here, for this process's share of the corpus."""
     check_memory(config, len(vocab), device)
     rank, world = (group.rank, group.world) if group is not None else (0, 1)
+    config.for_corpus(kept_positions(vocab, config.sample) / world)
     torch.manual_seed(config.seed)
     subwords, buckets = None, 0
     if config.subwords:  # each word's n-gram rows, counted from the first bucket row (after the words)
@@ -503,4 +511,4 @@ def _train(config, files, output, progress, resume, checkpoint, stop_after_batch
             else float(state.epoch_loss) / max(1, int(state.epoch_pairs)))
     return TrainResult(vectors, int(round(float(words))), seconds, last, state.interrupted,
                        list(state.history), written, state.stop or state.done,
-                       rank=group.rank if group is not None else 0, world=world)
+                       rank=group.rank if group is not None else 0, world=world, config=config)
