@@ -146,24 +146,29 @@ def test_subword_loss_backward_matches_autograd(arch):
     assert torch.allclose(ours, expected, atol=1e-5)
 
 
-def test_optimizer_counts_every_occurrence_of_a_pre_summed_row():
-    """The subword input composes each distinct word once; its update must equal composing every
-    occurrence apart and capping by lookups, as for word-only rows."""
+def test_optimizer_caps_a_shared_row_per_word():
+    """Each word's gradient counts at most `cap` occurrences' worth (as its own row does), and a
+    row then moves by min(1, cap / words that used it) of the sum: checked against a plain loop
+    over every occurrence's gradient."""
     from embeddings.training.optim import RowCappedSGD
     model, (rows, offsets) = _model()
+    model.row_cap = 2.0
     tokens = torch.tensor([1] * 9 + [2, 3, 1, 0, 5, 5])
     before = model.in_embed.weight.detach().clone()
     opt = RowCappedSGD(model.parameters(), lr=0.1, cap=2.0, lookups=model.lookup_weights)
     g = torch.randn(len(tokens), 6)
     (model.inputs(tokens) * g).sum().backward()
     opt.step()
-    # reference: one gradient row per (occurrence, row), counts by plain bincount
-    entries = [(r, i) for i, t in enumerate(tokens.tolist()) for r in [t] + rows[offsets[t]: offsets[t + 1]].tolist()]
-    counts = np.bincount([r for r, _ in entries], minlength=before.shape[0])
+    # reference: each word's summed gradient, capped by its occurrences; each row's (word, row) entries
+    occurrences = np.bincount(tokens.numpy(), minlength=6)
+    word_grad = {t: min(1.0, 2.0 / occurrences[t]) * g[tokens == t].sum(0) for t in set(tokens.tolist())}
+    entries = [(r, t) for t in word_grad for r in [t] + rows[offsets[t]: offsets[t + 1]].tolist()]
+    words_per_row = np.bincount([r for r, _ in entries], minlength=before.shape[0])
     expected = before.clone()
-    for r, i in entries:
-        expected[r] -= 0.1 * min(1.0, 2.0 / counts[r]) * g[i]
+    for r, t in entries:
+        expected[r] -= 0.1 * min(1.0, 2.0 / words_per_row[r]) * word_grad[t]
     assert torch.allclose(model.in_embed.weight.detach(), expected, atol=1e-5)
+    assert occurrences[1] == 10 and not torch.allclose(before[1], expected[1])  # the capped word moved
     grad = model.in_embed.weight.grad               # one gradient row per distinct row, as the optimizer assumes
     assert len(torch.unique(grad._indices()[0])) == grad._indices().shape[1]
 

@@ -11,7 +11,10 @@ Embeddings are sparse: backward yields rows of gradient, and SGD touches only th
 With subwords (fastText, Bojanowski et al. 2017) the input matrix has `buckets` more rows, one per
 hashed character n-gram, and a word's input vector is the mean of its own row and its n-grams'
 rows (subwords.py defines them): one EmbeddingBag over the span's distinct words (_ComposeMean).
-As in fastText, every row of the mean receives the mean's whole gradient, not 1/count of it.
+As in fastText, every row of the mean receives the mean's whole gradient, not 1/count of it. The
+row cap (optim.py) holds a shared n-gram row per word, not per lookup: each word's gradient counts
+at most `row_cap` occurrences' worth, as the word's own row does, and the row then moves by
+min(1, row_cap / words) of the sum over the words that used it in the step.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def _group_by_row(rows: torch.Tensor):
 
 class _ComposeMean(torch.autograd.Function):
     """Each bag's input vector: the mean of its rows of `weight`; backward gives every row the
-    whole gradient of its bags' means (fastText's update) as one sparse row per distinct row.
+    whole gradient of its bags' means (fastText's update), each bag's scaled by `bag_scale`, as
+    one sparse row per distinct row.
 
     Words of a batch share n-grams ("<th", "ing>"): 56K (bag, row) entries touch about 26K distinct
     rows. Gathering the distinct rows once, and summing each row's gradient over its bags before
@@ -44,20 +48,21 @@ class _ComposeMean(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, weight, distinct, entry_slot, bag_starts, count, slot_bags, slot_starts):
+    def forward(ctx, weight, distinct, entry_slot, bag_starts, count, slot_bags, slot_starts, bag_scale):
         local = weight.index_select(0, distinct)                                # (R, D) distinct rows
         sums = F.embedding_bag(entry_slot, local, bag_starts, mode="sum")      # (U, D)
-        ctx.save_for_backward(distinct, slot_bags, slot_starts)
+        ctx.save_for_backward(distinct, slot_bags, slot_starts, bag_scale)
         ctx.shape = weight.shape
         return sums / count.unsqueeze(1)
 
     @staticmethod
     def backward(ctx, grad):
-        distinct, slot_bags, slot_starts = ctx.saved_tensors
-        rows_grad = F.embedding_bag(slot_bags, grad.contiguous(), slot_starts, mode="sum")  # (R, D)
+        distinct, slot_bags, slot_starts, bag_scale = ctx.saved_tensors
+        grad = grad * bag_scale.unsqueeze(1)                                        # (U, D)
+        rows_grad = F.embedding_bag(slot_bags, grad, slot_starts, mode="sum")       # (R, D)
         sparse = torch.sparse_coo_tensor(distinct.unsqueeze(0), rows_grad, ctx.shape, is_coalesced=True,
                                          check_invariants=False)
-        return sparse, None, None, None, None, None, None
+        return sparse, None, None, None, None, None, None, None
 
 
 class _Word2Vec(nn.Module):
@@ -65,9 +70,10 @@ class _Word2Vec(nn.Module):
     noise_rows: str                               # rows that share noise words: "span" or "centres"
 
     def __init__(self, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
-                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0):
+                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0, row_cap: float = 4.0):
         super().__init__()
         self.window, self.negative = window, negative
+        self.row_cap = row_cap  # with subwords: a word's gradient counts at most this many occurrences
         # the word vectors we keep (then, with subwords, one row per n-gram bucket)
         self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True)
         self.out_embed = nn.Embedding(vocab_size, dim, sparse=True)  # output ("context") vectors
@@ -93,9 +99,11 @@ class _Word2Vec(nn.Module):
         word's row and its n-grams' rows.
 
         With subwords each distinct word of the batch is composed once (a batch of 8192 tokens
-        holds about 2,500 distinct words), from each distinct row gathered once (_ComposeMean),
-        and `lookup_weights` tells the optimizer how many lookups each gradient row stands for,
-        so its row cap sees every occurrence as if each were looked up on its own.
+        holds about 2,500 distinct words), from each distinct row gathered once (_ComposeMean).
+        A word's gradient counts at most row_cap occurrences' worth, and `lookup_weights` tells the
+        optimizer how many words used each row, so it caps a shared n-gram row per word: a 3-gram
+        used by many words learns from each of them, as in fastText's one-at-a-time updates, where
+        capping it per lookup left it little of its words' meaning (README, "Subwords").
         """
         if not self.subwords:
             return self.in_embed(tokens)
@@ -112,15 +120,16 @@ class _Word2Vec(nn.Module):
         entry_slot = torch.empty_like(slot).scatter_(0, order, slot)   # (T,) slot of each entry, bag order
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
         dtype = self.in_embed.weight.dtype
-        self._lookups = torch.zeros(distinct.shape[0], device=tokens.device, dtype=dtype).index_add_(
-            0, slot, occurrences[slot_bags].to(dtype))                 # (R,) lookups of each distinct row
+        word_scale = (self.row_cap / occurrences.to(dtype)).clamp_(max=1.0)   # (U,) at most row_cap occurrences
+        self._lookups = torch.bincount(slot, minlength=distinct.shape[0]).to(dtype)  # (R,) words using each row
         means = _ComposeMean.apply(self.in_embed.weight, distinct, entry_slot, bag_starts, count.to(dtype),
-                                   slot_bags, slot_starts)             # (U, D)
+                                   slot_bags, slot_starts, word_scale)  # (U, D)
         return means.index_select(0, inverse)                          # (n, D)
 
     def lookup_weights(self) -> dict:
         """{parameter: (rows,) lookups per row of its last sparse gradient} for the parameters
-        whose gradient rows are pre-summed (the subword input); RowCappedSGD counts the others."""
+        whose gradient rows are pre-summed (the subword input: the words that used each row, each
+        word's share already capped); RowCappedSGD counts the others."""
         return {self.in_embed.weight: self._lookups} if self.subwords else {}
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
@@ -150,6 +159,9 @@ class CBOW(_Word2Vec):
 
 
 def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
-                subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0) -> _Word2Vec:
-    """subwords: each word's n-gram rows (subwords.subword_rows, bucket rows counted from vocab_size)."""
-    return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init, subwords, buckets)
+                subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0,
+                row_cap: float = 4.0) -> _Word2Vec:
+    """subwords: each word's n-gram rows (subwords.subword_rows, bucket rows counted from vocab_size);
+    row_cap: the optimizer's, which the subword input applies per word (see _Word2Vec.inputs)."""
+    return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init, subwords, buckets,
+                                                      row_cap)

@@ -6,7 +6,8 @@ stale vectors; summing them would hand "the" a step hundreds of times word2vec's
 So a row looked up n times in a batch steps by lr * (sum of its n gradients) * min(1, cap / n):
 rows seen at most `cap` times get exactly word2vec's summed step, frequent rows an averaged one.
 A gradient whose rows are pre-summed (distinct rows, each standing for several lookups, as the
-subword input gives) comes with its lookups per row from `lookups()`, and n is that count.
+subword input gives) comes with its count per row from `lookups()`, and n is that count (for the
+subword input: the words that used the row, each word's share capped already; model.py).
 """
 
 from __future__ import annotations

@@ -233,7 +233,7 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
         subwords = subword_rows(vocab.words, config.minn, config.maxn, config.buckets, len(vocab))
         buckets = config.buckets
     model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative, config.init,
-                        subwords, buckets).to(device)
+                        subwords, buckets, config.row_cap).to(device)
     gen = torch.Generator(device=device)
     gen.manual_seed(config.seed + rank)
     if checkpoint is not None:
