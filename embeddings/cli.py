@@ -105,9 +105,9 @@ def cmd_train(args) -> int:
     if result.stop_reason:
         print(f"stopped early: {result.stop_reason}", file=sys.stderr)
     processes = f" by {result.world} processes" if result.world > 1 else ""
-    print(f"trained {result.words:,} words{processes} in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s, "
-          f"{result.config.centres_per_batch():,} positions per step), loss {result.loss:.4f} per pair; "
-          f"{len(result.vectors):,} words x {result.vectors.dim} dims")
+    print(f"trained {result.words:,} words{processes} in {result.seconds:.1f} s "
+          f"({result.words_per_second:,.0f} words/s, {result.config.centres_per_batch():,} positions per step), "
+          f"loss {result.loss:.4f} per pair; {len(result.vectors):,} words x {result.vectors.dim} dims")
     for kind, path in result.files.items():
         print(f"wrote {kind}: {path}")
     return 0

@@ -19,9 +19,10 @@ ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5},
 # The noise distribution's exponent (README, "Quality"): fastText's 0.5 gives better analogies and
 # word similarity than word2vec's 0.75 here, over two seeds, for both archs, with and without subwords.
 NS_EXPONENT = 0.5
-# Positions per step (README, "Batch size on a small corpus"): 8,192 on a corpus as big as the bundled one (2,048 is
-# no better there, 32,768 slightly better); a smaller corpus takes smaller batches, so that an epoch
-# is at least STEPS_PER_EPOCH steps of its kept (subsampled) positions, down to MIN_BATCH_SIZE.
+# Positions per step (README, "Batch size on a small corpus"): 8,192 on a corpus as big as the
+# bundled one (2,048 is no better there, 32,768 slightly better); a smaller corpus takes smaller
+# batches, so that an epoch is at least STEPS_PER_EPOCH steps of its kept (subsampled) positions,
+# down to MIN_BATCH_SIZE.
 BATCH_SIZE = 8192
 MIN_BATCH_SIZE = 512
 STEPS_PER_EPOCH = 300
