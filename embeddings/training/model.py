@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .memory import embedding_rows
 from .ops import CBOWLoss, SkipGramLoss
 
 
@@ -75,8 +76,11 @@ class _Word2Vec(nn.Module):
         self.window, self.negative = window, negative
         self.row_cap = row_cap  # with subwords: a word's gradient counts at most this many occurrences
         # the word vectors we keep (then, with subwords, one row per n-gram bucket)
-        self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True)
-        self.out_embed = nn.Embedding(vocab_size, dim, sparse=True)  # output ("context") vectors
+        # (allocated onto huge pages before their first write: steps use rows all over them; memory.py)
+        self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True,
+                                     _weight=embedding_rows(vocab_size + buckets, dim))
+        self.out_embed = nn.Embedding(vocab_size, dim, sparse=True,  # output ("context") vectors
+                                      _weight=embedding_rows(vocab_size, dim))
         with torch.no_grad():  # word2vec's initialisation: small uniform inputs, zero outputs
             self.in_embed.weight.uniform_(-init / dim, init / dim)
             self.out_embed.weight.zero_()

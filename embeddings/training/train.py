@@ -33,6 +33,7 @@ from .callbacks import Callback, Checkpointing, ProgressBar, StopAfter
 from .config import MERGE_TOKENS, TrainConfig
 from .corpus import corpus_files
 from .encoded import CorpusError, EncodedCorpus
+from .memory import reuse_freed_memory
 from ..errors import EmbeddingsError
 from .model import build_model
 from .optim import RowCappedSGD
@@ -151,27 +152,6 @@ def prepare(config: TrainConfig, corpus: Sequence[str | os.PathLike] | None) -> 
 
 
 # --- phase 2: build --------------------------------------------------------------------------------
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
-MMAP_THRESHOLD = 32 << 20                     # glibc's largest: blocks under 32 MB come from the heap
-
-
-def reuse_freed_memory() -> bool:
-    """Ask glibc to keep freed blocks of up to 32 MB for reuse rather than unmap them.
-
-    A step allocates and frees tens of MB of gradient rows (25 MB with subwords). By default glibc
-    maps such blocks fresh from the kernel and unmaps them at free, so every step pays page faults
-    to zero them again: 8-10% of a subword step, measured. Process-wide and harmless elsewhere
-    (freed memory stays with the process for its next allocation); a no-op off glibc.
-    """
-    import ctypes
-    import ctypes.util
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
-    except (OSError, AttributeError):
-        return False
-
 
 def available_memory(device: torch.device) -> int | None:
     """Bytes free for the model on device (None if unknown)."""
