@@ -94,7 +94,10 @@ class _Word2Vec(nn.Module):
             rest = np.ones(len(table), dtype=bool)
             rest[starts] = False
             table[rest] = rows
-            self.register_buffer("sub_table", torch.from_numpy(table), persistent=False)        # (T,)
+            # int32 rows: sorting a batch's 60K entries by row is 3-4x as fast as with int64 (CPU)
+            narrow = len(table) and int(table.max()) < np.iinfo(np.int32).max
+            table = torch.from_numpy(table.astype(np.int32) if narrow else table)
+            self.register_buffer("sub_table", table, persistent=False)                        # (T,)
             self.register_buffer("sub_start", torch.from_numpy(starts), persistent=False)       # (V,)
             self.register_buffer("sub_count", torch.from_numpy(lengths), persistent=False)      # (V,)
 
@@ -121,6 +124,7 @@ class _Word2Vec(nn.Module):
         within = torch.arange(total, device=tokens.device) - bag_starts[bag]
         rows = self.sub_table[self.sub_start[unique][bag] + within]   # (T,) each entry's row, bag by bag
         distinct, slot, order, slot_starts = _group_by_row(rows)
+        distinct = distinct.long()                                     # (R,) as indices of the sparse gradient
         entry_slot = torch.empty_like(slot).scatter_(0, order, slot)   # (T,) slot of each entry, bag order
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
         dtype = self.in_embed.weight.dtype
