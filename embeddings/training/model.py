@@ -121,8 +121,8 @@ class _Word2Vec(nn.Module):
         bag_starts = ends - count                                     # (U,) where each word's entries begin
         total = int(ends[-1])
         bag = torch.repeat_interleave(torch.arange(unique.shape[0], device=tokens.device), count, output_size=total)
-        within = torch.arange(total, device=tokens.device) - bag_starts[bag]
-        rows = self.sub_table[self.sub_start[unique][bag] + within]   # (T,) each entry's row, bag by bag
+        shift = torch.repeat_interleave(self.sub_start[unique] - bag_starts, count, output_size=total)  # (T,)
+        rows = self.sub_table[shift + torch.arange(total, device=tokens.device)]  # (T,) each entry's row, bag by bag
         distinct, slot, order, slot_starts = _group_by_row(rows)
         distinct = distinct.long()                                     # (R,) as indices of the sparse gradient
         entry_slot = torch.empty_like(slot).scatter_(0, order, slot)   # (T,) slot of each entry, bag order
