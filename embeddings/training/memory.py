@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 import torch
@@ -18,7 +19,9 @@ MADV_HUGEPAGE = 14                            # Linux's madvise advice: back thi
 HUGE_PAGE = 2 << 20                           # x86-64's and arm64's transparent huge page: 2 MB
 
 
+@functools.lru_cache(maxsize=None)
 def _libc():
+    """The C library, loaded once (None where there is none to load)."""
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     except OSError:
