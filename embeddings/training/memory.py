@@ -23,9 +23,12 @@ HUGE_PAGE = 2 << 20                           # x86-64's and arm64's transparent
 def _libc():
     """The C library, loaded once (None where there is none to load)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     except OSError:
         return None
+    if hasattr(libc, "madvise"):
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return libc
 
 
 def reuse_freed_memory() -> bool:
@@ -60,14 +63,13 @@ def advise_huge_pages(tensor: torch.Tensor) -> bool:
     if sys.platform != "linux" or tensor.device.type != "cpu" or tensor.nbytes < HUGE_PAGE:
         return False
     libc = _libc()
-    if libc is None:
+    if libc is None or not hasattr(libc, "madvise"):
         return False
     start = tensor.data_ptr()
     first = -(-start // HUGE_PAGE) * HUGE_PAGE                      # first whole huge page inside
     length = (start + tensor.nbytes - first) // HUGE_PAGE * HUGE_PAGE
     if length <= 0:
         return False
-    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     return libc.madvise(first, length, MADV_HUGEPAGE) == 0
 
 
