@@ -76,7 +76,7 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent", "init")
+                  "ns_exponent", "init", "sync_rows")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -384,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
                    help="corpus tokens per chunk (524288; with several processes the replicas merge after each)")
+    t.add_argument("--sync-rows", dest="sync_rows", type=int,
+                   help="with several processes: the rows of this many most frequent words step together at "
+                        "every step, the rest merge after each chunk (8192; 0: all at merges)")
     t.add_argument("--output", help=f"folder for vectors and checkpoint ({DEFAULT_MODEL_DIR}; "
                                     "with --resume: the checkpoint's own folder)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")

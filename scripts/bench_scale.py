@@ -2,10 +2,12 @@
 
     python scripts/bench_scale.py                          # bundled corpus; 1 and 2 processes
     python scripts/bench_scale.py --procs 1,2,4 --threads 1 --device cuda
+    python scripts/bench_scale.py --procs 2,4 --train "--sync-rows 0"   # other `embeddings train` options
 
 Each configuration trains the default model on the same corpus and epochs in its own processes
 (1 process: plain `embeddings train`; N > 1: `torchrun --nproc-per-node N -m embeddings train`),
-then the vectors are scored by the same code: Google analogies (3CosAdd) and WordSim-353.
+then the vectors are scored by the same code: Google analogies (3CosAdd), WordSim-353, SimLex-999
+and MEN-3000.
 words/s is the corpus words of all processes over the training seconds rank 0 reports.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -47,9 +50,11 @@ def run(procs: int, threads: int, args: list[str], out: Path) -> dict:
     m = re.search(r"trained ([\d,]+) words.* in ([\d.]+) s", r.stdout)
     wv = load_vectors(out / "vectors.bin")
     a = evaluate_analogies(wv, DATA_DIR / "questions-words.txt")
-    p = evaluate_word_pairs(wv, DATA_DIR / "wordsim353.tsv")
+    pairs = {name: evaluate_word_pairs(wv, DATA_DIR / f"{name}.tsv").spearman
+             for name in ("wordsim353", "simlex999", "men3000")}
     words, seconds = int(m.group(1).replace(",", "")), float(m.group(2))
-    return {"words/s": words / seconds, "seconds": seconds, "analogies": a.accuracy, "ws353": p.spearman}
+    return {"words/s": words / seconds, "seconds": seconds, "analogies": a.accuracy, "ws353": pairs["wordsim353"],
+            "simlex": pairs["simlex999"], "men": pairs["men3000"]}
 
 
 def main() -> int:
@@ -58,20 +63,23 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="threads per process (0: cores / processes)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--train", default="", help="more `embeddings train` options for every run, quoted")
     ap.add_argument("corpus", nargs="*", help="corpus files (default: the bundled corpus)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
-    print(f"{cores} CPUs; device {args.device}; {args.epochs} epochs; defaults otherwise\n")
-    print("| processes | threads each | seconds | words/s | speed-up | analogies | WordSim-353 |")
-    print("|---|---|---|---|---|---|---|")
+    extra = shlex.split(args.train)
+    print(f"{cores} CPUs; device {args.device}; {args.epochs} epochs; {args.train or 'defaults'} otherwise\n")
+    print("| processes | threads each | seconds | words/s | speed-up | analogies | WordSim-353 | SimLex-999 | MEN-3000 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     base = None
     for n in (int(x) for x in args.procs.split(",")):
         threads = args.threads or max(1, cores // n)
         with tempfile.TemporaryDirectory() as tmp:
-            r = run(n, threads, [*args.corpus, "--epochs", str(args.epochs), "--device", args.device], Path(tmp) / "m")
+            r = run(n, threads, [*args.corpus, "--epochs", str(args.epochs), "--device", args.device, *extra],
+                    Path(tmp) / "m")
         base = base or r["words/s"]
         print(f"| {n} | {threads} | {r['seconds']:.1f} | {r['words/s']:,.0f} | {r['words/s'] / base:.2f} | "
-              f"{r['analogies']:.2%} | {r['ws353']:.3f} |", flush=True)
+              f"{r['analogies']:.2%} | {r['ws353']:.3f} | {r['simlex']:.3f} | {r['men']:.3f} |", flush=True)
     return 0
 
 

@@ -37,7 +37,8 @@ def torchrun(n: int, args: list[str], timeout: int = 180) -> subprocess.Complete
 
 def test_two_processes_train_one_model_written_once(small_corpus, tmp_path):
     out = tmp_path / "m"
-    r = torchrun(2, [str(small_corpus), "--epochs", "10", "--output", str(out), *TRAIN])
+    # the 10 most frequent words' rows step together, the rest merge at chunk ends: both paths
+    r = torchrun(2, [str(small_corpus), "--epochs", "10", "--output", str(out), "--sync-rows", "10", *TRAIN])
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.count("trained ") == 1 and "by 2 processes" in r.stdout        # rank 0 alone reports
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "vectors.bin", "vectors.txt"]
@@ -135,3 +136,67 @@ def test_two_processes_train_a_subword_model(small_corpus, tmp_path):
     assert isinstance(sv, SubwordVectors) and sv.buckets == 2000
     assert cosine(sv, "dog", "cat") > cosine(sv, "dog", "queen")
     assert cosine(sv, "kingz", "king") > cosine(sv, "kingz", "horse")           # an unseen word, from its n-grams
+
+
+SYNC_SCRIPT = """
+import sys
+import numpy as np
+import torch
+from embeddings.training import distributed
+group, _ = distributed.from_environment(torch.device("cpu"))
+from test_distributed import sparse_gradients
+w = torch.nn.Parameter(torch.from_numpy(np.load(sys.argv[1])))
+opt = distributed.SyncedSGD([w], lr=0.1, cap=4.0, lookups=dict, group=group, hot=int(sys.argv[3]))
+for step in range(1 + group.rank):                   # rank 1 takes one step more: rank 0 waits in drain()
+    w.grad = sparse_gradients(group.rank, step)
+    opt.step()
+opt.drain()
+np.save(sys.argv[2] + f"/rank{group.rank}.npy", w.detach().numpy())
+distributed.leave(finished=True)
+"""
+
+
+def sparse_gradients(rank: int, step: int):
+    """A step's sparse gradient on a (12, 3) matrix: row 0 looked up 9 times (capped), others fewer."""
+    import torch
+    g = torch.Generator().manual_seed(100 * rank + step)
+    rows = torch.cat([torch.zeros(9, dtype=torch.long), torch.randint(0, 12, (15,), generator=g)])
+    return torch.sparse_coo_tensor(rows.unsqueeze(0), torch.randn(len(rows), 3, generator=g), (12, 3),
+                                   check_invariants=True)
+
+
+def test_hot_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
+    """SyncedSGD: the first `hot` rows take the step one process would take from both ranks'
+    gradients together (one cap over all lookups) and stay alike on both ranks; the other rows
+    take each rank's own step."""
+    import torch
+    from embeddings.training.optim import RowCappedSGD
+
+    start = np.random.default_rng(0).standard_normal((12, 3)).astype(np.float32)
+    np.save(tmp_path / "w.npy", start)
+    hot, port, procs = 5, free_port(), []
+    for rank in (0, 1):
+        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+               "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.dirname(__file__)}
+        procs.append(subprocess.Popen([sys.executable, "-c", SYNC_SCRIPT, str(tmp_path / "w.npy"), str(tmp_path),
+                                       str(hot)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-1500:] for e in errors]
+    ranks = [np.load(tmp_path / f"rank{r}.npy") for r in (0, 1)]
+
+    def one_process(*steps):  # RowCappedSGD, each step's gradient the sum of the listed ones
+        w = torch.nn.Parameter(torch.from_numpy(start.copy()))
+        opt = RowCappedSGD([w], lr=0.1, cap=4.0)
+        for grads in steps:
+            w.grad = torch.sparse_coo_tensor(torch.cat([g._indices() for g in grads], 1),
+                                             torch.cat([g._values() for g in grads]), (12, 3), check_invariants=True)
+            opt.step()
+        return w.detach().numpy()
+
+    both = one_process([sparse_gradients(0, 0), sparse_gradients(1, 0)], [sparse_gradients(1, 1)])
+    np.testing.assert_array_equal(ranks[0][:hot], ranks[1][:hot])            # the hot rows: alike on both
+    np.testing.assert_allclose(ranks[0][:hot], both[:hot], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ranks[0][hot:], one_process([sparse_gradients(0, 0)])[hot:], rtol=1e-6)
+    np.testing.assert_allclose(ranks[1][hot:], one_process([sparse_gradients(1, 0)], [sparse_gradients(1, 1)])[hot:],
+                               rtol=1e-6)
+    assert not np.allclose(ranks[0][hot:], ranks[1][hot:])                  # the cold rows: each its own

@@ -1,13 +1,14 @@
-"""Several processes, one model: torch.distributed set-up, corpus shards and merging the replicas.
+"""Several processes, one model: torch.distributed set-up, corpus shards and keeping the replicas in step.
 
 Launched by torchrun (`torchrun --nproc-per-node N -m embeddings train ...`), each process (rank)
 trains a full replica on its own shard of every corpus chunk: rank r takes the r-th of N equal
-slices. Replicas are kept in step at the end of every chunk (a collective every chunk_tokens / N
-words of each rank's text; Ji et al.'s periodic synchronisation), where the ranks' updates to
-each row are added up, capped at MERGE_CAP ranks' worth (see merge_updates); that is also where
-ranks agree to stop, so every rank always makes the same
-sequence of collective calls and none waits for a call that never comes. gloo on CPUs, NCCL on
-GPUs. A rank that dies makes the others fail with a clear error after `TIMEOUT`, not hang.
+slices. The rows of the most frequent words (TrainConfig.sync_rows) step together at every step,
+from every rank's gradients (SyncedSGD); the rest are merged at the end of every chunk (a
+collective every chunk_tokens / N words of each rank's text; Ji et al.'s frequent rows often, all
+rows now and then), where the ranks' updates to each row are added up, capped at MERGE_CAP ranks'
+worth (see merge_updates); that is also where ranks agree to stop, so every rank always makes the
+same sequence of collective calls and none waits for a call that never comes. gloo on CPUs, NCCL
+on GPUs. A rank that dies makes the others fail with a clear error after `TIMEOUT`, not hang.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import torch.distributed as dist
 
 from ..errors import EmbeddingsError
 from .callbacks import Callback
+from .optim import RowCappedSGD, capped_step
 
 TIMEOUT = timedelta(seconds=int(os.environ.get("EMBEDDINGS_DIST_TIMEOUT", "120")))  # a lost rank -> error
 MERGE_CAP = 2  # a row's merged update is at most this many ranks' mean update (see merge_updates)
@@ -52,7 +54,8 @@ class Group:
             raise EmbeddingsError(f"rank {self.rank}: another training process stopped or cannot be "
                                   f"reached ({str(e).splitlines()[0][:200]})") from None
 
-    def merge_updates(self, model: torch.nn.Module, anchor: list[torch.Tensor]) -> None:
+    def merge_updates(self, model: torch.nn.Module, anchor: list[torch.Tensor],
+                      synced: dict | None = None) -> None:
         """Every rank's change to a row since the last merge, added up, but never more than
         MERGE_CAP ranks' worth: w = w0 + mean_r(w_r - w0) * min(ranks that changed the row, MERGE_CAP).
 
@@ -61,16 +64,20 @@ class Group:
         lost with 2 ranks on the bundled corpus). But the ranks push a frequent word's row the
         same way from the same stale start, and the full sum over 4 ranks diverged: the cap is
         the merge-time twin of the optimizer's per-row cap (optim.py). `anchor` becomes the
-        merged weights."""
+        merged weights. `synced`: {parameter: rows} whose first rows every rank already holds
+        alike (SyncedSGD steps them together), left out."""
+        synced = synced or {}
         for p, a in zip(model.parameters(), anchor):
-            p.data -= a                                            # this rank's updates, (V, D)
-            touched = p.data.ne(0).any(1).to(p.dtype)              # (V,) rows this rank changed
-            self._collective(dist.all_reduce, p.data)              # every rank's updates, summed
+            start = synced.get(p, 0)
+            w, a = p.data[start:], a[start:]                       # contiguous views of the rows to merge
+            w -= a                                                 # this rank's updates, (V, D)
+            touched = w.ne(0).any(1).to(p.dtype)                   # (V,) rows this rank changed
+            self._collective(dist.all_reduce, w)                   # every rank's updates, summed
             self._collective(dist.all_reduce, touched)             # how many ranks changed each row
             count = touched.clamp_(min=1)
-            p.data *= (count.clamp(max=MERGE_CAP) / count).unsqueeze(1)
-            p.data += a
-            a.copy_(p.data)
+            w *= (count.clamp(max=MERGE_CAP) / count).unsqueeze(1)
+            w += a
+            a.copy_(w)
 
     def any(self, flag: bool, device: torch.device) -> bool:
         """True on every rank if it is true on one (used to stop together)."""
@@ -129,16 +136,93 @@ def leave(finished: bool) -> None:
     gc.collect()
 
 
+class SyncedSGD(RowCappedSGD):
+    """RowCappedSGD for one rank of several: the rows of the `hot` most frequent words step
+    together at every step, from every rank's gradients; the other rows step locally and meet at
+    the chunk's merge (Ji et al.: frequent rows often, all rows now and then).
+
+    A frequent word's row is changed by every rank at every step, so between merges the replicas
+    push it the same way from the same stale start, and adding their updates up at the merge
+    overshoots (it diverged with 4 ranks). Here each step all-reduces the hot rows' summed
+    gradients and lookup counts and every rank applies the same capped step: those rows move as
+    they would in one process whose batch held every rank's positions, and stay identical on every
+    rank. A rare word's row is seldom changed by two ranks between merges; its updates just add up.
+    Rows whose gradients come pre-summed (the subword input's) are not synced: their counts are
+    words, not lookups, and they merge at the chunk's end.
+    """
+
+    def __init__(self, params, lr: float, cap: float, lookups, group: Group, hot: int, pre_summed=()):
+        super().__init__(params, lr, cap, lookups)
+        self.group = group
+        skip = {id(p) for p in pre_summed}
+        self.synced = {p: min(hot, p.shape[0]) for p in self.param_groups[0]["params"]  # {parameter: hot rows}
+                       if id(p) not in skip and hot > 0}
+        # one buffer, one all-reduce a step: each synced parameter's (hot, D) gradient sums and (hot,)
+        # lookup counts, then the rate and 1 from each rank still training the chunk
+        sizes = [h * (p.shape[1] + 1) for p, h in self.synced.items()]
+        self.buffer = torch.zeros(sum(sizes) + 2, dtype=torch.float32,
+                                  device=next(iter(self.synced)).device if self.synced else None)
+        self.views, at = {}, 0
+        for (p, h), n in zip(self.synced.items(), sizes):
+            block = self.buffer[at: at + n].view(h, p.shape[1] + 1)
+            self.views[p] = (block[:, :-1], block[:, -1])          # (hot, D) sums, (hot,) lookups
+            at += n
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.buffer.zero_()
+        lr = self.param_groups[0]["lr"]
+        for p, rows, values, per_row, lr, cap in self.sparse_updates():
+            hot = self.synced.get(p)
+            if hot is None:
+                capped_step(p, rows, values, per_row, lr, cap)
+                continue
+            is_hot = rows < hot
+            cold = ~is_hot
+            capped_step(p, rows[cold], values[cold], per_row[cold], lr, cap)
+            sums, lookups = self.views[p]
+            hot_rows = rows[is_hot]
+            sums.index_add_(0, hot_rows, values[is_hot])
+            lookups += torch.bincount(hot_rows, minlength=hot)
+        self.buffer[-2], self.buffer[-1] = lr, 1.0
+        self._step_together()
+
+    @torch.no_grad()
+    def drain(self) -> None:
+        """Take the hot steps of the ranks still training this chunk (with no gradient of ours)
+        until every rank has finished it: subsampling leaves the ranks' shards a batch or so apart."""
+        while True:
+            self.buffer.zero_()
+            if self._step_together().item() == 0:
+                return
+
+    def _step_together(self) -> torch.Tensor:
+        """All-reduce the buffer and apply the hot rows' step; return how many ranks are training."""
+        self.group._collective(dist.all_reduce, self.buffer)
+        running = self.buffer[-1]
+        lr = self.buffer[-2] / running.clamp(min=1)              # the ranks' rates agree but for rounding
+        cap = self.param_groups[0]["cap"]
+        for p, hot in self.synced.items():
+            sums, lookups = self.views[p]
+            scale = (cap / lookups).clamp_(max=1.0) * -lr        # (hot,) one process's cap over all ranks' lookups
+            p.data[:hot].addcmul_(sums, scale.unsqueeze(1))
+        return running
+
+
 class MergeReplicas(Callback):
     """At each chunk's end: merge the replicas (merge_updates) and agree on stopping; at each epoch's end (and
     the last), gather every rank's RNG state for the checkpoint. Runs on every rank."""
 
-    def __init__(self, group: Group, model: torch.nn.Module, device: torch.device):
-        self.group, self.model, self.device = group, model, device
+    def __init__(self, group: Group, model: torch.nn.Module, device: torch.device, optimizer=None):
+        self.group, self.model, self.device, self.optimizer = group, model, device, optimizer
         self.anchor = [p.detach().clone() for p in model.parameters()]  # the weights all ranks share
 
     def on_chunk_end(self, state):
-        self.group.merge_updates(self.model, self.anchor)
+        synced = {}
+        if isinstance(self.optimizer, SyncedSGD):
+            self.optimizer.drain()                 # every rank's last hot step of the chunk taken
+            synced = self.optimizer.synced
+        self.group.merge_updates(self.model, self.anchor, synced)
         if self.group.any(state.stop is not None, self.device) and state.stop is None:
             state.stop = "another rank stopped"
 

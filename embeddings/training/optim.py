@@ -34,8 +34,9 @@ class RowCappedSGD:
             for p in group["params"]:
                 p.grad = None
 
-    @torch.no_grad()
-    def step(self) -> None:
+    def sparse_updates(self):
+        """(parameter, rows (n,), values (n, D), lookups of each entry's row (n,), lr, cap) for
+        each sparse gradient; dense gradients take their plain SGD step here."""
         weights = self.lookups()
         for group in self.param_groups:
             for p in group["params"]:
@@ -53,7 +54,18 @@ class RowCappedSGD:
                     raise RuntimeError(f"{w.shape[0]} lookup weights for {rows.shape[0]} gradient rows")
                 else:                                                          # distinct rows, counted
                     per_row = w
-                # every lookup of a row gets the same factor, so scaling each lookup's gradient
-                # scales the row's sum: no sort or unique needed
-                scale = (group["cap"] / per_row).clamp_(max=1.0) * -group["lr"]
-                p.index_add_(0, rows, values.mul_(scale[:, None]))  # the gradient is ours to overwrite
+                yield p, rows, values, per_row, group["lr"], group["cap"]
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for p, rows, values, per_row, lr, cap in self.sparse_updates():
+            capped_step(p, rows, values, per_row, lr, cap)
+
+
+def capped_step(p: torch.Tensor, rows: torch.Tensor, values: torch.Tensor, per_row: torch.Tensor,
+                lr: float, cap: float) -> None:
+    """p[rows] -= lr * values * min(1, cap / per_row): each row's summed gradient, capped."""
+    # every lookup of a row gets the same factor, so scaling each lookup's gradient
+    # scales the row's sum: no sort or unique needed
+    scale = (cap / per_row).clamp_(max=1.0) * -lr
+    p.index_add_(0, rows, values.mul_(scale[:, None]))  # the gradient is ours to overwrite

@@ -227,7 +227,12 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                 raise EmbeddingsError(f"the checkpoint was written by {rows} training process(es); "
                                       f"resume it with {rows}, not {world}")
             gen.set_state(torch.from_numpy((rng if rng.ndim == 1 else rng[rank]).copy()))
-    optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
+    if group is not None and config.sync_rows > 0:  # the frequent rows step together on every rank
+        pre_summed = [model.in_embed.weight] if model.subwords else []  # counted in words, not lookups
+        optimizer = distributed.SyncedSGD(model.parameters(), config.lr, config.row_cap, model.lookup_weights,
+                                          group, config.sync_rows, pre_summed)
+    else:
+        optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
     batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                          config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
                          device, gen, model.noise_rows, config.dynamic_window)
@@ -474,7 +479,7 @@ def _train(config, files, output, progress, resume, checkpoint, stop_after_batch
         if stop_after_batches is not None:
             extra.append(StopAfter(stop_after_batches))
         if group is not None:                                 # before the saver: it merges first
-            extra.append(distributed.MergeReplicas(group, parts.model, device))
+            extra.append(distributed.MergeReplicas(group, parts.model, device, parts.optimizer))
         saver = (Checkpointing(lambda: save(state, parts, vocab, files, output))
                  if output is not None and lead else None)
         started = time.perf_counter()
