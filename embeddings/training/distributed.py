@@ -171,7 +171,7 @@ class SyncedSGD(RowCappedSGD):
     @torch.no_grad()
     def step(self) -> None:
         self.buffer.zero_()
-        lr = self.param_groups[0]["lr"]
+        lr = self.param_groups[0]["lr"]                              # (a step with no gradient still sends it)
         for p, rows, values, per_row, lr, cap in self.sparse_updates():
             hot = self.synced.get(p)
             if hot is None:
