@@ -63,8 +63,9 @@ class RowCappedSGD:
 
 
 def capped_step(p: torch.Tensor, rows: torch.Tensor, values: torch.Tensor, per_row: torch.Tensor,
-                lr: float, cap: float) -> None:
-    """p[rows] -= lr * values * min(1, cap / per_row): each row's summed gradient, capped."""
+                lr: float | torch.Tensor, cap: float) -> None:
+    """p[rows] -= lr * values * min(1, cap / per_row): each row's summed gradient, capped (lr: a
+    number, or one per entry)."""
     # every lookup of a row gets the same factor, so scaling each lookup's gradient
     # scales the row's sum: no sort or unique needed
     scale = (cap / per_row).clamp_(max=1.0) * -lr
