@@ -200,3 +200,42 @@ def test_hot_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
     np.testing.assert_allclose(ranks[1][hot:], one_process([sparse_gradients(1, 0)], [sparse_gradients(1, 1)])[hot:],
                                rtol=1e-6)
     assert not np.allclose(ranks[0][hot:], ranks[1][hot:])                  # the cold rows: each its own
+
+
+MERGE_SCRIPT = """
+import sys
+import numpy as np
+import torch
+from embeddings.training import distributed
+group, _ = distributed.from_environment(torch.device("cpu"))
+model = torch.nn.Linear(3, 6, bias=False)                   # one (6, 3) matrix to merge
+with torch.no_grad():
+    model.weight.copy_(torch.arange(18.0).view(6, 3))
+anchor = [model.weight.detach().clone()]
+changed = {model.weight: torch.zeros(6, dtype=torch.uint8)}
+with torch.no_grad():
+    for row in (group.rank, 3):                             # rank r changes row r; every rank row 3
+        model.weight[row] += 10.0 ** group.rank
+        changed[model.weight][row] = 1
+group.merge_updates(model, anchor, changed)
+np.save(sys.argv[1] + f"/rank{group.rank}.npy", model.weight.detach().numpy())
+assert not changed[model.weight].any()
+distributed.leave(finished=True)
+"""
+
+
+def test_a_merge_adds_the_ranks_updates_capped_and_moves_only_changed_rows(tmp_path):
+    port, procs = free_port(), []
+    for rank in range(3):
+        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "3", "MASTER_ADDR": "127.0.0.1",
+               "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1"}
+        procs.append(subprocess.Popen([sys.executable, "-c", MERGE_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, env=env, text=True))
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-1500:] for e in errors]
+    ranks = [np.load(tmp_path / f"rank{r}.npy") for r in range(3)]
+    expected = np.arange(18.0).reshape(6, 3)
+    expected[:3] += np.array([1.0, 10.0, 100.0])[:, None]    # one rank changed each: its update, whole
+    expected[3] += (1 + 10 + 100) / 3 * 2                     # three ranks: their mean update, twice (MERGE_CAP)
+    for r in ranks:
+        np.testing.assert_allclose(r, expected, rtol=1e-6)   # rows 4, 5: nobody changed them

@@ -227,7 +227,7 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                 raise EmbeddingsError(f"the checkpoint was written by {rows} training process(es); "
                                       f"resume it with {rows}, not {world}")
             gen.set_state(torch.from_numpy((rng if rng.ndim == 1 else rng[rank]).copy()))
-    if group is not None and config.sync_rows > 0:  # the frequent rows step together on every rank
+    if group is not None:  # the frequent rows step together on every rank; the others merge at chunk ends
         pre_summed = [model.in_embed.weight] if model.subwords else []  # counted in words, not lookups
         optimizer = distributed.SyncedSGD(model.parameters(), config.lr, config.row_cap, model.lookup_weights,
                                           group, config.sync_rows, pre_summed)
