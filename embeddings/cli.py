@@ -76,7 +76,7 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent", "init", "sync_rows")
+                  "ns_exponent", "init", "sync_rows", "sync_ngrams")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -387,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sync-rows", dest="sync_rows", type=int,
                    help="with several processes: the rows of this many most frequent words step together at "
                         "every step, the rest merge after each chunk (8192; 0: all at merges)")
+    t.add_argument("--sync-ngrams", dest="sync_ngrams", type=int,
+                   help="with several processes and --subwords: so do the rows of this many n-grams that the "
+                        "most words use (8192)")
     t.add_argument("--output", help=f"folder for vectors and checkpoint ({DEFAULT_MODEL_DIR}; "
                                     "with --resume: the checkpoint's own folder)")
     t.add_argument("--resume", metavar="CHECKPOINT", help="continue an interrupted run from its checkpoint")

@@ -202,6 +202,99 @@ def test_hot_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
     assert not np.allclose(ranks[0][hot:], ranks[1][hot:])                  # the cold rows: each its own
 
 
+SUBWORD_SYNC_SCRIPT = """
+import sys
+import numpy as np
+import torch
+from embeddings.training import distributed
+group, _ = distributed.from_environment(torch.device("cpu"))
+from test_distributed import EXTRA, subword_batch, subword_model
+model = subword_model()
+extra = {model.in_embed.weight: torch.tensor(EXTRA)}
+opt = distributed.SyncedSGD(model.parameters(), lr=0.1, cap=4.0, lookups=model.lookup_weights, group=group, hot=3,
+                            extra=extra)
+tokens, g = subword_batch(group.rank)
+(model.inputs(tokens) * g).sum().backward()
+opt.step()
+opt.drain()
+np.save(sys.argv[1] + f"/rank{group.rank}.npy", model.in_embed.weight.detach().numpy())
+distributed.leave(finished=True)
+"""
+
+
+EXTRA = [6, 9, 20, 31]  # n-gram rows (of 6 + 40) synced in the subword test
+
+
+def subword_model():
+    """A 6-word subword model (n-grams 2-4 in 40 buckets), the same on every call."""
+    import torch
+    from embeddings.subwords import subword_rows
+    from embeddings.training.model import build_model
+    vocab = ["the", "king", "queen", "kings", "a", "banana"]
+    torch.manual_seed(0)
+    return build_model("skipgram", len(vocab), 6, 2, 5, 0.5, subword_rows(vocab, 2, 4, 40, len(vocab)), 40)
+
+
+def subword_batch(rank: int):
+    """Rank r's tokens (word 0 often enough to be capped, on each rank and more so on both) and
+    the gradient of their input vectors."""
+    import torch
+    tokens = torch.tensor([[0] * 3 + [1, 1, 4, 5, 2], [0] * 4 + [1, 2, 2, 3, 5, 5]][rank])
+    return tokens, torch.randn(len(tokens), 6, generator=torch.Generator().manual_seed(rank))
+
+
+def test_subword_word_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
+    """SyncedSGD on a subword model: the hot words' own input rows take the step one process
+    would take from both ranks' batches together (a word's gradient capped over all its
+    occurrences) and stay alike on both ranks; the n-gram rows take each rank's own step."""
+    import torch
+    from embeddings.training.optim import RowCappedSGD
+
+    port, procs = free_port(), []
+    for rank in (0, 1):
+        env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+               "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.dirname(__file__)}
+        procs.append(subprocess.Popen([sys.executable, "-c", SUBWORD_SYNC_SCRIPT, str(tmp_path)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-1500:] for e in errors]
+    ranks = [np.load(tmp_path / f"rank{r}.npy") for r in (0, 1)]
+
+    def one_process(*batches):  # RowCappedSGD, one step over the batches' tokens together
+        model = subword_model()
+        opt = RowCappedSGD(model.parameters(), lr=0.1, cap=4.0, lookups=model.lookup_weights)
+        tokens, g = (torch.cat(parts) for parts in zip(*batches))
+        (model.inputs(tokens) * g).sum().backward()
+        opt.step()
+        return model.in_embed.weight.detach().numpy()
+
+    def summed_ngram_step():  # the synced n-gram rows: both ranks' (word-capped) sums over both ranks' words
+        model = subword_model()
+        grads, words = 0, 0
+        for rank in (0, 1):
+            model.in_embed.weight.grad = None
+            tokens, g = subword_batch(rank)
+            (model.inputs(tokens) * g).sum().backward()
+            grad = model.in_embed.weight.grad
+            grads = grads + grad.to_dense()
+            words = words + torch.zeros(46).index_add_(0, grad._indices()[0], model.lookup_weights()[model.in_embed.weight])
+        w = model.in_embed.weight.detach()
+        return (w - 0.1 * grads * (4.0 / words).clamp(max=1.0).unsqueeze(1)).numpy()
+
+    start = subword_model().in_embed.weight.detach().numpy()
+    both = one_process(subword_batch(0), subword_batch(1))
+    np.testing.assert_array_equal(ranks[0][:3], ranks[1][:3])                 # hot words' rows: alike on both
+    np.testing.assert_allclose(ranks[0][:3], both[:3], rtol=1e-5, atol=1e-6)  # word 0: 7 occurrences, capped at 4
+    assert not np.allclose(both[0], one_process(subword_batch(0))[0])
+    np.testing.assert_array_equal(ranks[0][EXTRA], ranks[1][EXTRA])           # the synced n-gram rows too
+    np.testing.assert_allclose(ranks[0][EXTRA], summed_ngram_step()[EXTRA], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(ranks[0][EXTRA], start[EXTRA])
+    local = [r for r in range(3, 46) if r not in EXTRA]
+    for rank in (0, 1):                                                       # the rest: each rank's own step
+        np.testing.assert_allclose(ranks[rank][local], one_process(subword_batch(rank))[local], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(ranks[0][local], ranks[1][local]) and not np.allclose(ranks[0][local], start[local])
+
+
 MERGE_SCRIPT = """
 import sys
 import numpy as np
@@ -214,10 +307,10 @@ with torch.no_grad():
 anchor = [model.weight.detach().clone()]
 changed = {model.weight: torch.zeros(6, dtype=torch.uint8)}
 with torch.no_grad():
-    for row in (group.rank, 3):                             # rank r changes row r; every rank row 3
+    for row in (group.rank, 3, 5):                          # rank r changes row r; every rank rows 3 and 5
         model.weight[row] += 10.0 ** group.rank
         changed[model.weight][row] = 1
-group.merge_updates(model, anchor, changed)
+group.merge_updates(model, anchor, changed, caps={model.weight: (5, 1)})  # rows 5 on: capped at 1 rank
 np.save(sys.argv[1] + f"/rank{group.rank}.npy", model.weight.detach().numpy())
 assert not changed[model.weight].any()
 distributed.leave(finished=True)
@@ -237,5 +330,22 @@ def test_a_merge_adds_the_ranks_updates_capped_and_moves_only_changed_rows(tmp_p
     expected = np.arange(18.0).reshape(6, 3)
     expected[:3] += np.array([1.0, 10.0, 100.0])[:, None]    # one rank changed each: its update, whole
     expected[3] += (1 + 10 + 100) / 3 * 2                     # three ranks: their mean update, twice (MERGE_CAP)
+    expected[5] += (1 + 10 + 100) / 3                         # a row capped at 1 rank (n-grams'): the mean
     for r in ranks:
-        np.testing.assert_allclose(r, expected, rtol=1e-6)   # rows 4, 5: nobody changed them
+        np.testing.assert_allclose(r, expected, rtol=1e-6)   # row 4: nobody changed it
+
+
+def test_hot_ngram_rows_are_those_most_words_use():
+    from embeddings.subwords import subword_rows
+    from embeddings.training.distributed import hot_ngram_rows
+    words = ["jumping", "singing", "ringing", "cat", "dog"]
+    rows, offsets = subword_rows(words, 3, 4, 1000, len(words))
+    kept = np.array([100.0, 100.0, 100.0, 1000.0, 1.0])
+    top = hot_ngram_rows((rows, offsets), kept, positions=10, k=2)
+    ing = set(subword_rows(["ing"], 3, 4, 1000, len(words))[0])        # "<in", "ing", "ng>", ... of "ing"
+    ngrams = [set(rows[offsets[i]:offsets[i + 1]].tolist()) for i in range(len(words))]
+    shared = ngrams[0] & ngrams[1] & ngrams[2]                          # "ing", "ng>", "ing>": three words each
+    assert len(top) == 2 and set(top.tolist()) <= shared and set(top.tolist()) & ing
+    assert list(top) == sorted(top) and top.dtype == np.int64 and (top >= len(words)).all()
+    assert len(hot_ngram_rows((rows, offsets), kept, 10, 10**6)) == len(set(rows.tolist()))  # at most every row
+    assert len(hot_ngram_rows((rows, offsets), kept, 10, 0)) == 0

@@ -54,6 +54,7 @@ class TrainConfig:
     device: str = "auto"          # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1", ...
     seed: int = 1                 # seeds init, subsampling, windows and noise: same seed, same vectors (CPU)
     sync_rows: int = 8192         # several processes: these most frequent words' rows step together (0: merges only)
+    sync_ngrams: int = 8192       # several processes, subwords: so do the rows of the n-grams most words use
     chunk_tokens: int | None = None  # corpus tokens per chunk, moved to the device at once (bounds memory); several
                                      # processes merge their replicas after each. None: CHUNK_TOKENS, MERGE_TOKENS
 
@@ -88,7 +89,7 @@ class TrainConfig:
             raise ValueError(f"row_cap must be a positive number, not {self.row_cap!r}")
         if self.vectors not in VECTORS:
             raise ValueError(f"vectors must be one of {', '.join(VECTORS)}, not {self.vectors!r}")
-        for name in ("minn", "maxn", "buckets", "sync_rows"):
+        for name in ("minn", "maxn", "buckets", "sync_rows", "sync_ngrams"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, not {value!r}")

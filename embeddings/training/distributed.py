@@ -6,7 +6,9 @@ slices. The rows of the most frequent words (TrainConfig.sync_rows) step togethe
 from every rank's gradients (SyncedSGD); the rest are merged at the end of every chunk (a
 collective every chunk_tokens / N words of each rank's text; Ji et al.'s frequent rows often, all
 rows now and then), where the ranks' updates to each row are added up, capped at MERGE_CAP ranks'
-worth (see merge_updates); that is also where ranks agree to stop, so every rank always makes the
+worth (see merge_updates). A subword model also steps the n-gram rows most words use together
+(TrainConfig.sync_ngrams), and merges its other n-gram rows as the mean of the ranks' updates
+(NGRAM_MERGE_CAP). The chunk's end is also where ranks agree to stop, so every rank always makes the
 same sequence of collective calls and none waits for a call that never comes. gloo on CPUs, NCCL
 on GPUs. A rank that dies makes the others fail with a clear error after `TIMEOUT`, not hang.
 """
@@ -28,6 +30,7 @@ from .optim import RowCappedSGD, capped_step
 
 TIMEOUT = timedelta(seconds=int(os.environ.get("EMBEDDINGS_DIST_TIMEOUT", "120")))  # a lost rank -> error
 MERGE_CAP = 2  # a row's merged update is at most this many ranks' mean update (see merge_updates)
+NGRAM_MERGE_CAP = 1  # an n-gram row's: the mean update of the ranks that changed it (README, "Several processes")
 _ERRORS = (RuntimeError, ValueError) + tuple(e for e in (getattr(dist, "DistError", None),) if e)
 
 
@@ -55,7 +58,7 @@ class Group:
                                   f"reached ({str(e).splitlines()[0][:200]})") from None
 
     def merge_updates(self, model: torch.nn.Module, anchor: list[torch.Tensor], changed: dict,
-                      synced: dict | None = None) -> None:
+                      caps: dict | None = None) -> None:
         """Every rank's change to a row since the last merge, added up, but never more than
         MERGE_CAP ranks' worth: w = w0 + mean_r(w_r - w0) * min(ranks that changed the row, MERGE_CAP).
 
@@ -65,21 +68,24 @@ class Group:
         same way from the same stale start, and the full sum over 4 ranks diverged: the cap is
         the merge-time twin of the optimizer's per-row cap (optim.py). `anchor` becomes the
         merged weights. `changed`: {parameter: (V,) uint8} the rows this rank's optimizer stepped
-        (reset here); only rows some rank changed travel, so a subword model's 2M n-gram rows,
-        5% of them changed in a chunk, cost 5% of their 800 MB. `synced`: {parameter: rows} whose
-        first rows every rank already holds alike (SyncedSGD steps them together), left out."""
-        synced = synced or {}
+        and did not sync (reset here); only rows some rank changed travel, so a subword model's 2M
+        n-gram rows, 5% of them changed in a chunk, cost 5% of their 800 MB. `caps`: {parameter:
+        (first row, cap)}, rows from there on capped at `cap` ranks instead (a subword model's
+        n-gram rows at NGRAM_MERGE_CAP: shared by many words, the ranks push them alike too)."""
+        caps = caps or {}
         for p, a in zip(model.parameters(), anchor):
-            start = synced.get(p, 0)
-            count = changed[p][start:].clone()                     # (V - start,) uint8
+            count = changed[p].clone()                              # (V,) uint8
             self._collective(dist.all_reduce, count)               # how many ranks changed each row
             rows = count.nonzero().squeeze(1)                      # (U,) rows some rank changed
             ranks = count[rows].to(p.dtype)
-            rows += start
             before = a.index_select(0, rows)                       # (U, D)
             update = p.data.index_select(0, rows) - before         # (U, D) this rank's updates
             self._collective(dist.all_reduce, update)              # every rank's updates, summed
-            merged = before.add_(update.mul_((ranks.clamp(max=MERGE_CAP) / ranks).unsqueeze(1)))
+            cap = torch.full_like(ranks, MERGE_CAP)                # (U,) each row's cap
+            if p in caps:
+                first, row_cap = caps[p]
+                cap[rows >= first] = row_cap
+            merged = before.add_(update.mul_((torch.minimum(ranks, cap) / ranks).unsqueeze(1)))
             p.data.index_copy_(0, rows, merged)
             a.index_copy_(0, rows, merged)
             changed[p].zero_()
@@ -141,6 +147,21 @@ def leave(finished: bool) -> None:
     gc.collect()
 
 
+def hot_ngram_rows(subwords: tuple[np.ndarray, np.ndarray], kept: np.ndarray, positions: int, k: int) -> np.ndarray:
+    """The k n-gram rows that the most words use in a step, sorted: a row's score is the sum over
+    the words that have it of the chance that the word is in a step's `positions` (about), from
+    `kept` (V,), each word's occurrences left after subsampling. subwords: subword_rows' (rows,
+    offsets), rows counted from the first bucket row."""
+    rows, offsets = subwords
+    if k <= 0 or len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    in_step = np.minimum(1.0, kept / max(kept.sum(), 1.0) * positions)          # (V,) words: ~P(in a step)
+    score = np.bincount(rows, weights=np.repeat(in_step, np.diff(offsets)))      # (first + buckets,)
+    k = min(k, int(np.count_nonzero(score)))
+    top = np.argpartition(-score, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+    return np.sort(top).astype(np.int64)
+
+
 class SyncedSGD(RowCappedSGD):
     """RowCappedSGD for one rank of several: the rows of the `hot` most frequent words step
     together at every step, from every rank's gradients; the other rows step locally and meet at
@@ -152,73 +173,103 @@ class SyncedSGD(RowCappedSGD):
     gradients and lookup counts and every rank applies the same capped step: those rows move as
     they would in one process whose batch held every rank's positions, and stay identical on every
     rank. A rare word's row is seldom changed by two ranks between merges; its updates just add up.
-    Rows whose gradients come pre-summed (the subword input's) are not synced: their counts are
-    words, not lookups, and they merge at the chunk's end. With hot = 0 nothing is synced and the
+    A subword model's input syncs its hot words' own rows the same way (their gradients come
+    uncapped with their lookup counts, model.py), and `extra` rows too: {parameter: rows (k,),
+    sorted, all >= hot}, the n-gram rows most words use (hot_ngram_rows), which every rank's words
+    push the same way as they do a frequent word's row. Their counts are words (each capped
+    already), added up over the ranks. With hot = 0 and no extra rows nothing is synced and the
     ranks meet only at merges. Either way it marks the rows it steps, for merge_updates.
     """
 
-    def __init__(self, params, lr: float, cap: float, lookups, group: Group, hot: int, pre_summed=()):
+    def __init__(self, params, lr: float, cap: float, lookups, group: Group, hot: int, extra: dict | None = None):
         super().__init__(params, lr, cap, lookups)
         self.group = group
-        skip = {id(p) for p in pre_summed}
         params = self.param_groups[0]["params"]
-        self.synced = {p: min(hot, p.shape[0]) for p in params if id(p) not in skip and hot > 0}  # {p: hot rows}
+        extra = {p: rows for p, rows in (extra or {}).items() if len(rows)}
+        self.first = {p: min(hot, p.shape[0]) for p in params}                    # {p: leading rows synced}
+        self.extra = {p: extra[p] for p in params if p in extra}                  # {p: (k,) other rows synced}
+        self.synced = {p: h + len(self.extra.get(p, ())) for p, h in self.first.items()
+                       if h + len(self.extra.get(p, ()))}                         # {p: synced rows}, in slots 0..n-1
+        self.slot_of = {}                                  # {p: (rows,) each row's slot; n: not synced}
+        for p, rows in self.extra.items():
+            n, h = self.synced[p], self.first[p]
+            slot = torch.full((p.shape[0],), n, dtype=torch.long, device=p.device)
+            slot[:h] = torch.arange(h, device=p.device)
+            slot[rows] = torch.arange(h, n, device=p.device)
+            self.slot_of[p] = slot
         # rows this rank stepped since the last merge: merge_updates moves only those (and sums these
         # marks to count the ranks that changed a row: uint8 holds up to 255 ranks)
         mark = torch.uint8 if group.world < 256 else torch.int32
         self.changed = {p: torch.zeros(p.shape[0], dtype=mark, device=p.device) for p in params}
-        # one buffer, one all-reduce a step: each synced parameter's (hot + 1, D) gradient sums and
-        # (hot + 1,) lookup counts, each contiguous (index_add_ into a strided view is 6x as slow), then
-        # the rate and 1 from each rank still training the chunk. Row `hot` takes the other rows'
-        # entries, so a step adds all of its entries without picking out the hot ones first.
-        sizes = [(h + 1) * (p.shape[1] + 1) for p, h in self.synced.items()]
+        # one buffer, one all-reduce a step: each synced parameter's (n + 1, D) gradient sums and
+        # (n + 1,) lookup counts, each contiguous (index_add_ into a strided view is 6x as slow), then
+        # the rate and 1 from each rank still training the chunk. Slot n takes the other rows'
+        # entries, so a step adds all of its entries without picking out the synced ones first.
+        sizes = [(n + 1) * (p.shape[1] + 1) for p, n in self.synced.items()]
         self.buffer = torch.zeros(sum(sizes) + 2, dtype=torch.float32,
                                   device=next(iter(self.synced)).device if self.synced else None)
         self.views, at = {}, 0
-        for (p, h), n in zip(self.synced.items(), sizes):
-            block = self.buffer[at: at + n]
-            sums, lookups = block[: -(h + 1)].view(h + 1, p.shape[1]), block[-(h + 1):]
-            self.views[p] = (sums, lookups)                          # (hot + 1, D), (hot + 1,)
-            at += n
+        for (p, n), size in zip(self.synced.items(), sizes):
+            block = self.buffer[at: at + size]
+            sums, lookups = block[: -(n + 1)].view(n + 1, p.shape[1]), block[-(n + 1):]
+            self.views[p] = (sums, lookups)                          # (n + 1, D), (n + 1,)
+            at += size
 
     @torch.no_grad()
     def step(self) -> None:
         self.buffer.zero_()
         lr = self.param_groups[0]["lr"]                              # (a step with no gradient still sends it)
+        pre_summed = self.lookups()                                  # {p: lookups of each (distinct) row}
         for p, rows, values, per_row, lr, cap in self.sparse_updates():
             self.changed[p][rows] = 1
-            hot = self.synced.get(p)
-            if hot is None:
+            n = self.synced.get(p)
+            if n is None:
                 capped_step(p, rows, values, per_row, lr, cap)
                 continue
             sums, lookups = self.views[p]
-            slot = rows.clamp(max=hot)                               # (n,) a hot row, or row `hot`: the rest
+            slot_of = self.slot_of.get(p)
+            slot = rows.clamp(max=n) if slot_of is None else slot_of[rows]  # (n,) a synced row's slot, or n: the rest
             sums.index_add_(0, slot, values)
-            lookups += torch.bincount(slot, minlength=hot + 1)
-            capped_step(p, rows, values, per_row, (rows >= hot) * lr, cap)  # the other rows, here and now
+            if p in pre_summed:                                      # an entry per distinct row, counted
+                lookups.index_add_(0, slot, per_row)
+            else:                                                    # an entry per lookup
+                lookups += torch.bincount(slot, minlength=n + 1)
+            capped_step(p, rows, values, per_row, (slot == n) * lr, cap)  # the other rows, here and now
         if self.synced:
             self.buffer[-2], self.buffer[-1] = lr, 1.0
             self._step_together()
 
     @torch.no_grad()
     def drain(self) -> None:
-        """Take the hot steps of the ranks still training this chunk (with no gradient of ours)
+        """Take the synced steps of the ranks still training this chunk (with no gradient of ours)
         until every rank has finished it: subsampling leaves the ranks' shards a batch or so apart."""
         while self.synced:
             self.buffer.zero_()
             if self._step_together().item() == 0:
                 return
 
+    def unsynced_changes(self) -> dict:
+        """{parameter: (rows,) marks} of the rows this rank stepped since the last merge that are
+        not synced (those are alike on every rank already), for merge_updates."""
+        for p, h in self.first.items():
+            self.changed[p][:h] = 0
+        for p, rows in self.extra.items():
+            self.changed[p][rows] = 0
+        return self.changed
+
     def _step_together(self) -> torch.Tensor:
-        """All-reduce the buffer and apply the hot rows' step; return how many ranks are training."""
+        """All-reduce the buffer and apply the synced rows' step; return how many ranks are training."""
         self.group._collective(dist.all_reduce, self.buffer)
         running = self.buffer[-1]
         lr = self.buffer[-2] / running.clamp(min=1)              # the ranks' rates agree but for rounding
         cap = self.param_groups[0]["cap"]
-        for p, hot in self.synced.items():
+        for p, n in self.synced.items():
             sums, lookups = self.views[p]
-            scale = (cap / lookups[:hot]).clamp_(max=1.0) * -lr  # (hot,) one process's cap over all ranks' lookups
-            p.data[:hot].addcmul_(sums[:hot], scale.unsqueeze(1))
+            scale = (cap / lookups[:n]).clamp_(max=1.0) * -lr    # (n,) one process's cap over all ranks' lookups
+            h = self.first[p]
+            p.data[:h].addcmul_(sums[:h], scale[:h].unsqueeze(1))
+            if p in self.extra:
+                p.data.index_add_(0, self.extra[p], sums[h:n] * scale[h:].unsqueeze(1))
         return running
 
 
@@ -229,10 +280,13 @@ class MergeReplicas(Callback):
     def __init__(self, group: Group, model: torch.nn.Module, device: torch.device, optimizer: "SyncedSGD"):
         self.group, self.model, self.device, self.optimizer = group, model, device, optimizer
         self.anchor = [p.detach().clone() for p in model.parameters()]  # the weights all ranks share
+        self.caps = {}                                 # a subword input's n-gram rows (after the words') merge as a mean
+        if getattr(model, "subwords", False):
+            self.caps[model.in_embed.weight] = (model.out_embed.weight.shape[0], NGRAM_MERGE_CAP)
 
     def on_chunk_end(self, state):
         self.optimizer.drain()                     # every rank's last hot step of the chunk taken
-        self.group.merge_updates(self.model, self.anchor, self.optimizer.changed, self.optimizer.synced)
+        self.group.merge_updates(self.model, self.anchor, self.optimizer.unsynced_changes(), self.caps)
         if self.group.any(state.stop is not None, self.device) and state.stop is None:
             state.stop = "another rank stopped"
 

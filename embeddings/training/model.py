@@ -39,8 +39,8 @@ def _group_by_row(rows: torch.Tensor):
 
 class _ComposeMean(torch.autograd.Function):
     """Each bag's input vector: the mean of its rows of `weight`; backward gives every row the
-    whole gradient of its bags' means (fastText's update), each bag's scaled by `bag_scale`, as
-    one sparse row per distinct row.
+    whole gradient of its bags' means (fastText's update), each bag's scaled by `bag_scale` (but
+    in the bag's own word row), as one sparse row per distinct row.
 
     Words of a batch share n-grams ("<th", "ing>"): 56K (bag, row) entries touch about 26K distinct
     rows. Gathering the distinct rows once, and summing each row's gradient over its bags before
@@ -59,8 +59,11 @@ class _ComposeMean(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         distinct, slot_bags, slot_starts, bag_scale = ctx.saved_tensors
-        grad = grad * bag_scale.unsqueeze(1)                                        # (U, D)
-        rows_grad = F.embedding_bag(slot_bags, grad, slot_starts, mode="sum")       # (R, D)
+        scaled = grad * bag_scale.unsqueeze(1)                                      # (U, D)
+        rows_grad = F.embedding_bag(slot_bags, scaled, slot_starts, mode="sum")     # (R, D)
+        # the first U distinct rows are the bags' own word rows (ids < vocabulary size < n-gram
+        # rows, both sorted): each leaves unscaled, for the optimizer to cap by its occurrences
+        rows_grad[: grad.shape[0]] = grad
         sparse = torch.sparse_coo_tensor(distinct.unsqueeze(0), rows_grad, ctx.shape, is_coalesced=True,
                                          check_invariants=False)
         return sparse, None, None, None, None, None, None, None
@@ -108,7 +111,8 @@ class _Word2Vec(nn.Module):
         With subwords each distinct word of the batch is composed once (a batch of 8192 tokens
         holds about 2,500 distinct words), from each distinct row gathered once (_ComposeMean).
         A word's gradient counts at most row_cap occurrences' worth, and `lookup_weights` tells the
-        optimizer how many words used each row, so it caps a shared n-gram row per word: a 3-gram
+        optimizer how many words used each n-gram row (and how often each word's own row was looked
+        up), so it caps a shared n-gram row per word: a 3-gram
         used by many words learns from each of them, as in fastText's one-at-a-time updates, where
         capping it per lookup left it little of its words' meaning (README, "Subwords").
         """
@@ -129,15 +133,21 @@ class _Word2Vec(nn.Module):
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
         dtype = self.in_embed.weight.dtype
         word_scale = (self.row_cap / occurrences.to(dtype)).clamp_(max=1.0)   # (U,) at most row_cap occurrences
-        self._lookups = torch.bincount(slot, minlength=distinct.shape[0]).to(dtype)  # (R,) words using each row
+        lookups = torch.bincount(slot, minlength=distinct.shape[0]).to(dtype)  # (R,) words using each row
+        # a word's own row (the first U distinct rows are the words, in `unique`'s order) is its
+        # alone: its gradient comes uncapped and is counted in occurrences, as a word-only row's, so
+        # the optimizer caps it the same (and several processes can add their rows' steps up)
+        lookups[: unique.shape[0]] = occurrences.to(dtype)
+        self._lookups = lookups                                        # (R,)
         means = _ComposeMean.apply(self.in_embed.weight, distinct, entry_slot, bag_starts, count.to(dtype),
                                    slot_bags, slot_starts, word_scale)  # (U, D)
         return means.index_select(0, inverse)                          # (n, D)
 
     def lookup_weights(self) -> dict:
         """{parameter: (rows,) lookups per row of its last sparse gradient} for the parameters
-        whose gradient rows are pre-summed (the subword input: the words that used each row, each
-        word's share already capped); RowCappedSGD counts the others."""
+        whose gradient rows are pre-summed (the subword input: for an n-gram row the words that used
+        it, each word's share already capped; for a word's own row its occurrences, uncapped);
+        RowCappedSGD counts the others."""
         return {self.in_embed.weight: self._lookups} if self.subwords else {}
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:

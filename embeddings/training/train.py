@@ -228,9 +228,14 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                                       f"resume it with {rows}, not {world}")
             gen.set_state(torch.from_numpy((rng if rng.ndim == 1 else rng[rank]).copy()))
     if group is not None:  # the frequent rows step together on every rank; the others merge at chunk ends
-        pre_summed = [model.in_embed.weight] if model.subwords else []  # counted in words, not lookups
+        extra = {}
+        if subwords is not None:  # and the n-gram rows most words use, in the input matrix
+            kept = vocab.counts * vocab.keep_probabilities(config.sample)
+            rows = distributed.hot_ngram_rows(subwords, kept, config.centres_per_batch() + 2 * config.window,
+                                              config.sync_ngrams)
+            extra = {model.in_embed.weight: torch.from_numpy(rows).to(device)}
         optimizer = distributed.SyncedSGD(model.parameters(), config.lr, config.row_cap, model.lookup_weights,
-                                          group, config.sync_rows, pre_summed)
+                                          group, config.sync_rows, extra)
     else:
         optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
     batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
