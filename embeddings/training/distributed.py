@@ -228,7 +228,7 @@ class SyncedSGD(RowCappedSGD):
                 continue
             sums, lookups = self.views[p]
             slot_of = self.slot_of.get(p)
-            slot = rows.clamp(max=n) if slot_of is None else slot_of[rows]  # (n,) a synced row's slot, or n: the rest
+            slot = rows.clamp(max=n) if slot_of is None else slot_of[rows]  # (E,) each entry's slot (n: not synced)
             sums.index_add_(0, slot, values)
             if p in pre_summed:                                      # an entry per distinct row, counted
                 lookups.index_add_(0, slot, per_row)
