@@ -212,7 +212,8 @@ from test_distributed import EXTRA, subword_batch, subword_model
 model = subword_model()
 extra = {model.in_embed.weight: torch.tensor(EXTRA)}
 opt = distributed.SyncedSGD(model.parameters(), lr=0.1, cap=4.0, lookups=model.lookup_weights, group=group, hot=3,
-                            extra=extra)
+                            extra=extra, count_words=True)
+model.occurrence_totals = opt.occurrence_totals
 tokens, g = subword_batch(group.rank)
 (model.inputs(tokens) * g).sum().backward()
 opt.step()
@@ -236,17 +237,18 @@ def subword_model():
 
 
 def subword_batch(rank: int):
-    """Rank r's tokens (word 0 often enough to be capped, on each rank and more so on both) and
-    the gradient of their input vectors."""
+    """Rank r's tokens (hot word 0 capped only over both ranks' 7 occurrences; words 3-5, not hot,
+    each in one rank's batch) and the gradient of their input vectors."""
     import torch
-    tokens = torch.tensor([[0] * 3 + [1, 1, 4, 5, 2], [0] * 4 + [1, 2, 2, 3, 5, 5]][rank])
+    tokens = torch.tensor([[0] * 3 + [1, 1, 4, 5, 2], [0] * 4 + [1, 2, 2, 3, 3, 3]][rank])
     return tokens, torch.randn(len(tokens), 6, generator=torch.Generator().manual_seed(rank))
 
 
-def test_subword_word_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
-    """SyncedSGD on a subword model: the hot words' own input rows take the step one process
-    would take from both ranks' batches together (a word's gradient capped over all its
-    occurrences) and stay alike on both ranks; the n-gram rows take each rank's own step."""
+def test_subword_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
+    """SyncedSGD on a subword model: the hot words' own input rows and the synced n-gram rows take
+    the step one process would take from both ranks' batches together (a hot word's gradient
+    capped over its occurrences in both) and stay alike on both ranks; the other n-gram rows take
+    each rank's own step, but with the hot words capped over both ranks' occurrences too."""
     import torch
     from embeddings.training.optim import RowCappedSGD
 
@@ -259,27 +261,19 @@ def test_subword_word_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), [e[-1500:] for e in errors]
     ranks = [np.load(tmp_path / f"rank{r}.npy") for r in (0, 1)]
+    counts = torch.bincount(torch.cat([subword_batch(r)[0] for r in (0, 1)]), minlength=6)
 
-    def one_process(*batches):  # RowCappedSGD, one step over the batches' tokens together
+    def both_ranks_counts(words, occurrences):  # hot words (0-2): their occurrences in both batches
+        return torch.where(words < 3, counts[words], occurrences)
+
+    def one_process(*batches, totals=None):  # RowCappedSGD, one step over the batches' tokens together
         model = subword_model()
+        model.occurrence_totals = totals
         opt = RowCappedSGD(model.parameters(), lr=0.1, cap=4.0, lookups=model.lookup_weights)
         tokens, g = (torch.cat(parts) for parts in zip(*batches))
         (model.inputs(tokens) * g).sum().backward()
         opt.step()
         return model.in_embed.weight.detach().numpy()
-
-    def summed_ngram_step():  # the synced n-gram rows: both ranks' (word-capped) sums over both ranks' words
-        model = subword_model()
-        grads, words = 0, 0
-        for rank in (0, 1):
-            model.in_embed.weight.grad = None
-            tokens, g = subword_batch(rank)
-            (model.inputs(tokens) * g).sum().backward()
-            grad = model.in_embed.weight.grad
-            grads = grads + grad.to_dense()
-            words = words + torch.zeros(46).index_add_(0, grad._indices()[0], model.lookup_weights()[model.in_embed.weight])
-        w = model.in_embed.weight.detach()
-        return (w - 0.1 * grads * (4.0 / words).clamp(max=1.0).unsqueeze(1)).numpy()
 
     start = subword_model().in_embed.weight.detach().numpy()
     both = one_process(subword_batch(0), subword_batch(1))
@@ -287,12 +281,14 @@ def test_subword_word_rows_step_as_one_process_with_every_ranks_batch(tmp_path):
     np.testing.assert_allclose(ranks[0][:3], both[:3], rtol=1e-5, atol=1e-6)  # word 0: 7 occurrences, capped at 4
     assert not np.allclose(both[0], one_process(subword_batch(0))[0])
     np.testing.assert_array_equal(ranks[0][EXTRA], ranks[1][EXTRA])           # the synced n-gram rows too
-    np.testing.assert_allclose(ranks[0][EXTRA], summed_ngram_step()[EXTRA], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ranks[0][EXTRA], both[EXTRA], rtol=1e-5, atol=1e-6)
     assert not np.allclose(ranks[0][EXTRA], start[EXTRA])
     local = [r for r in range(3, 46) if r not in EXTRA]
     for rank in (0, 1):                                                       # the rest: each rank's own step
-        np.testing.assert_allclose(ranks[rank][local], one_process(subword_batch(rank))[local], rtol=1e-5, atol=1e-6)
+        mine = one_process(subword_batch(rank), totals=both_ranks_counts)
+        np.testing.assert_allclose(ranks[rank][local], mine[local], rtol=1e-5, atol=1e-6)
     assert not np.allclose(ranks[0][local], ranks[1][local]) and not np.allclose(ranks[0][local], start[local])
+    assert not np.allclose(mine[local], one_process(subword_batch(1))[local])  # (capped per rank: not the same)
 
 
 MERGE_SCRIPT = """

@@ -177,14 +177,20 @@ class SyncedSGD(RowCappedSGD):
     uncapped with their lookup counts, model.py), and `extra` rows too: {parameter: rows (k,),
     sorted, all >= hot}, the n-gram rows most words use (hot_ngram_rows), which every rank's words
     push the same way as they do a frequent word's row. Their counts are words (each capped
-    already), added up over the ranks. With hot = 0 and no extra rows nothing is synced and the
-    ranks meet only at merges. Either way it marks the rows it steps, for merge_updates.
+    already), added up over the ranks. A subword model caps each word's share before it reaches
+    those counts, so with `count_words` a hot word is capped over all ranks' occurrences of it
+    (occurrence_totals, a second all-reduce per step) and counted once in all. With hot = 0 and
+    no extra rows nothing is synced and the ranks meet only at merges. Either way it marks the
+    rows it steps, for merge_updates.
     """
 
-    def __init__(self, params, lr: float, cap: float, lookups, group: Group, hot: int, extra: dict | None = None):
+    def __init__(self, params, lr: float, cap: float, lookups, group: Group, hot: int, extra: dict | None = None,
+                 count_words: bool = False):
         super().__init__(params, lr, cap, lookups)
         self.group = group
         params = self.param_groups[0]["params"]
+        # count_words: the model asks occurrence_totals at every step (a subword model), so drain asks too
+        self.counts = torch.zeros(hot + 1, device=params[0].device) if count_words and hot else None  # (hot + 1,)
         extra = {p: rows for p, rows in (extra or {}).items() if len(rows)}
         self.first = {p: min(hot, p.shape[0]) for p in params}                    # {p: leading rows synced}
         self.extra = {p: extra[p] for p in params if p in extra}                  # {p: (k,) other rows synced}
@@ -240,10 +246,29 @@ class SyncedSGD(RowCappedSGD):
             self._step_together()
 
     @torch.no_grad()
+    def occurrence_totals(self, words: torch.Tensor, occurrences: torch.Tensor) -> torch.Tensor:
+        """(U,) each of this step's distinct `words`' occurrences in every rank's step: a hot word's
+        summed over the ranks (one all-reduce of `hot` counts), another's this rank's own.
+
+        A subword model caps each word's gradient at row_cap occurrences' worth before summing it
+        into the word's n-gram rows (model.py). Capped per rank, a frequent word would push its
+        synced n-gram rows world times as hard as in one process (4 processes diverged)."""
+        hot = self.counts.shape[0] - 1
+        self.counts.zero_()
+        slot = words.clamp(max=hot)                                         # (U,) hot words' slots; hot: the rest
+        self.counts.index_add_(0, slot, occurrences.to(self.counts.dtype))
+        self.group._collective(dist.all_reduce, self.counts)
+        return torch.where(words < hot, self.counts[slot], occurrences.to(self.counts.dtype))
+
+    @torch.no_grad()
     def drain(self) -> None:
         """Take the synced steps of the ranks still training this chunk (with no gradient of ours)
-        until every rank has finished it: subsampling leaves the ranks' shards a batch or so apart."""
+        until every rank has finished it: subsampling leaves the ranks' shards a batch or so apart.
+        (Each step's collectives in the order a training rank makes them: the counts, then the rows.)"""
         while self.synced:
+            if self.counts is not None:
+                self.counts.zero_()
+                self.group._collective(dist.all_reduce, self.counts)
             self.buffer.zero_()
             if self._step_together().item() == 0:
                 return

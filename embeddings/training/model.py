@@ -88,6 +88,9 @@ class _Word2Vec(nn.Module):
             self.in_embed.weight.uniform_(-init / dim, init / dim)
             self.out_embed.weight.zero_()
         self.subwords = subwords is not None
+        # several processes: (unique ids, occurrences) -> each word's occurrences in every rank's step
+        # (distributed.SyncedSGD.occurrence_totals), so that a word is capped once, not once per rank
+        self.occurrence_totals = None
         if self.subwords:  # word i's input rows: i itself, then rows[offsets[i]:offsets[i+1]] (in the buckets)
             rows, offsets = subwords
             lengths = np.diff(offsets) + 1
@@ -132,8 +135,14 @@ class _Word2Vec(nn.Module):
         entry_slot = torch.empty_like(slot).scatter_(0, order, slot)   # (T,) slot of each entry, bag order
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
         dtype = self.in_embed.weight.dtype
-        word_scale = (self.row_cap / occurrences.to(dtype)).clamp_(max=1.0)   # (U,) at most row_cap occurrences
-        lookups = torch.bincount(slot, minlength=distinct.shape[0]).to(dtype)  # (R,) words using each row
+        if self.occurrence_totals is None or not torch.is_grad_enabled():  # (no gradient: nothing to cap)
+            word_scale = (self.row_cap / occurrences.to(dtype)).clamp_(max=1.0)   # (U,) at most row_cap occurrences
+            lookups = torch.bincount(slot, minlength=distinct.shape[0]).to(dtype)  # (R,) words using each row
+        else:  # several processes: cap each word over every rank's step, and count this rank's share of it
+            totals = self.occurrence_totals(unique, occurrences).to(dtype)       # (U,) over all ranks
+            word_scale = (self.row_cap / totals).clamp_(max=1.0)                   # (U,)
+            share = occurrences.to(dtype) / totals                                 # (U,) this rank's part
+            lookups = torch.bincount(slot, weights=share[slot_bags], minlength=distinct.shape[0]).to(dtype)  # (R,)
         # a word's own row (the first U distinct rows are the words, in `unique`'s order) is its
         # alone: its gradient comes uncapped and is counted in occurrences, as a word-only row's, so
         # the optimizer caps it the same (and several processes can add their rows' steps up)

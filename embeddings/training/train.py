@@ -235,7 +235,9 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                                               config.sync_ngrams)
             extra = {model.in_embed.weight: torch.from_numpy(rows).to(device)}
         optimizer = distributed.SyncedSGD(model.parameters(), config.lr, config.row_cap, model.lookup_weights,
-                                          group, config.sync_rows, extra)
+                                          group, config.sync_rows, extra, count_words=subwords is not None)
+        if optimizer.counts is not None:  # a subword model caps its hot words over every rank's step
+            model.occurrence_totals = optimizer.occurrence_totals
     else:
         optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
     batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
