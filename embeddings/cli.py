@@ -383,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,
-                   help="corpus tokens per chunk (524288; with several processes the replicas merge after each)")
+                   help="corpus tokens per chunk (524288; with several processes the replicas merge after "
+                        "each; with --subwords and 4 or more processes 262144)")
     t.add_argument("--sync-rows", dest="sync_rows", type=int,
                    help="with several processes: the rows of this many most frequent words step together at "
                         "every step, the rest merge after each chunk (8192; 0: all at merges)")

@@ -345,3 +345,21 @@ def test_hot_ngram_rows_are_those_most_words_use():
     assert list(top) == sorted(top) and top.dtype == np.int64 and (top >= len(words)).all()
     assert len(hot_ngram_rows((rows, offsets), kept, 10, 10**6)) == len(set(rows.tolist()))  # at most every row
     assert len(hot_ngram_rows((rows, offsets), kept, 10, 0)) == 0
+
+
+def test_subword_ngram_rows_merge_harder_and_more_often_from_four_processes(monkeypatch):
+    """A subword model's n-gram rows (after the words') merge as a mean with 2 processes, at 2 ranks'
+    worth from 4 on, after chunks half as long; a word-only model sets no n-gram cap."""
+    from embeddings.training.config import TrainConfig
+    for world, subwords, tokens in ((1, 3, 1 << 19), (2, 3, 1 << 19), (4, 0, 1 << 19), (4, 3, 1 << 18)):
+        monkeypatch.setenv("WORLD_SIZE", str(world))
+        assert TrainConfig(minn=subwords, maxn=subwords).validate().chunk_tokens == tokens
+    assert TrainConfig(minn=3, maxn=6, chunk_tokens=1000).validate().chunk_tokens == 1000
+    from embeddings.training.distributed import Group, MergeReplicas
+    model = subword_model()
+    for world, cap in ((2, 1), (3, 1), (4, 2), (8, 2)):
+        merge = MergeReplicas(Group(0, world, "gloo"), model, None, None)
+        assert merge.caps == {model.in_embed.weight: (6, cap)}
+    import torch
+    from embeddings.training.model import build_model
+    assert MergeReplicas(Group(0, 4, "gloo"), build_model("skipgram", 6, 4, 2, 5), None, None).caps == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
 
 from ..subwords import DEFAULT_BUCKETS
@@ -10,6 +11,8 @@ ARCHS = ("skipgram", "cbow")
 VECTORS = ("input", "input+output")
 CHUNK_TOKENS = 1 << 19  # one process: 512K tokens per chunk (128K: 25 MB less memory, but CBOW 1.2 analogy points worse: README)
 MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one process with 2 (README)
+SUBWORD_MERGE_TOKENS = 1 << 18  # a subword model with WIDE or more: 256K (its word pairs held only so: README)
+WIDE = 4                 # processes from which a subword model's n-gram rows merge harder and more often
 # Measured on the bundled corpus (README, "Quality"): CBOW keeps its accuracy with four times the rows
 # per noise group; both learn more per epoch above word2vec.c's starting rates (0.025, 0.05), as
 # fastText at 0.05 does: skip-gram at 2x (4x diverges), CBOW at 1.5x (2x: fewer analogies). CBOW
@@ -57,6 +60,7 @@ class TrainConfig:
     sync_ngrams: int = 8192       # several processes, subwords: so do the rows of the n-grams most words use
     chunk_tokens: int | None = None  # corpus tokens per chunk, moved to the device at once (bounds memory); several
                                      # processes merge their replicas after each. None: CHUNK_TOKENS, MERGE_TOKENS
+                                     # (SUBWORD_MERGE_TOKENS for a subword model with WIDE processes or more)
 
     def validate(self) -> "TrainConfig":
         """Fill the per-architecture defaults; raise ValueError naming the first invalid field."""
@@ -68,8 +72,10 @@ class TrainConfig:
             self.group_size = ARCH_DEFAULTS[self.arch]["group_size"]
         if self.init is None:
             self.init = ARCH_DEFAULTS[self.arch]["init"]
-        if self.chunk_tokens is None:
-            self.chunk_tokens = CHUNK_TOKENS
+        if self.chunk_tokens is None:  # torchrun's processes merge after each chunk (distributed.py)
+            world = int(os.environ.get("WORLD_SIZE", "1"))
+            self.chunk_tokens = (CHUNK_TOKENS if world == 1 else
+                                 SUBWORD_MERGE_TOKENS if self.subwords and world >= WIDE else MERGE_TOKENS)
         if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
             raise ValueError(f"batch_size must be a positive integer, not {self.batch_size!r}")
         for name in ("dim", "window", "negative", "epochs", "shared_negatives", "group_size",

@@ -8,9 +8,10 @@ collective every chunk_tokens / N words of each rank's text; Ji et al.'s frequen
 rows now and then), where the ranks' updates to each row are added up, capped at MERGE_CAP ranks'
 worth (see merge_updates). A subword model also steps the n-gram rows most words use together
 (TrainConfig.sync_ngrams), and merges its other n-gram rows as the mean of the ranks' updates
-(NGRAM_MERGE_CAP). The chunk's end is also where ranks agree to stop, so every rank always makes the
-same sequence of collective calls and none waits for a call that never comes. gloo on CPUs, NCCL
-on GPUs. A rank that dies makes the others fail with a clear error after `TIMEOUT`, not hang.
+(NGRAM_MERGE_CAP; from WIDE processes on WIDE_NGRAM_MERGE_CAP ranks' worth). The chunk's end is
+also where ranks agree to stop, so every rank always makes the same sequence of collective calls
+and none waits for a call that never comes. gloo on CPUs, NCCL on GPUs. A rank that dies makes
+the others fail with a clear error after `TIMEOUT`, not hang.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import torch.distributed as dist
 
 from ..errors import EmbeddingsError
 from .callbacks import Callback
+from .config import WIDE
 from .optim import RowCappedSGD, capped_step
 
 TIMEOUT = timedelta(seconds=int(os.environ.get("EMBEDDINGS_DIST_TIMEOUT", "120")))  # a lost rank -> error
 MERGE_CAP = 2  # a row's merged update is at most this many ranks' mean update (see merge_updates)
-NGRAM_MERGE_CAP = 1  # an n-gram row's: the mean update of the ranks that changed it (README, "Several processes")
+NGRAM_MERGE_CAP = 1  # an n-gram row's: the mean update of the ranks that changed it (README, "Subwords")
+WIDE_NGRAM_MERGE_CAP = 2  # from config.WIDE processes on (and chunks half as long): measured with 4 (README)
 _ERRORS = (RuntimeError, ValueError) + tuple(e for e in (getattr(dist, "DistError", None),) if e)
 
 
@@ -307,7 +310,8 @@ class MergeReplicas(Callback):
         self.anchor = [p.detach().clone() for p in model.parameters()]  # the weights all ranks share
         self.caps = {}                                 # a subword input's n-gram rows (after the words') merge as a mean
         if getattr(model, "subwords", False):
-            self.caps[model.in_embed.weight] = (model.out_embed.weight.shape[0], NGRAM_MERGE_CAP)
+            cap = WIDE_NGRAM_MERGE_CAP if group.world >= WIDE else NGRAM_MERGE_CAP
+            self.caps[model.in_embed.weight] = (model.out_embed.weight.shape[0], cap)
 
     def on_chunk_end(self, state):
         self.optimizer.drain()                     # every rank's last hot step of the chunk taken

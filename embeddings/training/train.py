@@ -30,7 +30,7 @@ import torch
 from .. import fasttext_bin, formats
 from . import distributed
 from .callbacks import Callback, Checkpointing, ProgressBar, StopAfter
-from .config import MERGE_TOKENS, TrainConfig
+from .config import TrainConfig
 from .corpus import corpus_files
 from .encoded import CorpusError, EncodedCorpus
 from .memory import reuse_freed_memory
@@ -442,8 +442,6 @@ def train(config: TrainConfig | None = None, corpus: Sequence[str | os.PathLike]
         if output is None:
             output = checkpoint.state.get("output") or Path(resume).parent
     config = config or TrainConfig()
-    if distributed.launched() and config.chunk_tokens is None:
-        config.chunk_tokens = MERGE_TOKENS                    # several processes merge after each chunk
     config = config.validate()
     if output is not None:
         output = check_output(output)
