@@ -74,7 +74,8 @@ class Group:
         and did not sync (reset here); only rows some rank changed travel, so a subword model's 2M
         n-gram rows, 5% of them changed in a chunk, cost 5% of their 800 MB. `caps`: {parameter:
         (first row, cap)}, rows from there on capped at `cap` ranks instead (a subword model's
-        n-gram rows at NGRAM_MERGE_CAP: shared by many words, the ranks push them alike too)."""
+        n-gram rows at NGRAM_MERGE_CAP or WIDE_NGRAM_MERGE_CAP: shared by many words, the ranks
+        push them alike too)."""
         caps = caps or {}
         for p, a in zip(model.parameters(), anchor):
             count = changed[p].clone()                              # (V,) uint8
@@ -257,11 +258,12 @@ class SyncedSGD(RowCappedSGD):
         into the word's n-gram rows (model.py). Capped per rank, a frequent word would push its
         synced n-gram rows world times as hard as in one process (4 processes diverged)."""
         hot = self.counts.shape[0] - 1
-        self.counts.zero_()
+        mine = occurrences.to(self.counts.dtype)                            # (U,)
         slot = words.clamp(max=hot)                                         # (U,) hot words' slots; hot: the rest
-        self.counts.index_add_(0, slot, occurrences.to(self.counts.dtype))
+        self.counts.zero_()
+        self.counts.index_add_(0, slot, mine)
         self.group._collective(dist.all_reduce, self.counts)
-        return torch.where(words < hot, self.counts[slot], occurrences.to(self.counts.dtype))
+        return torch.where(words < hot, self.counts[slot], mine)
 
     @torch.no_grad()
     def drain(self) -> None:
@@ -308,7 +310,7 @@ class MergeReplicas(Callback):
     def __init__(self, group: Group, model: torch.nn.Module, device: torch.device, optimizer: "SyncedSGD"):
         self.group, self.model, self.device, self.optimizer = group, model, device, optimizer
         self.anchor = [p.detach().clone() for p in model.parameters()]  # the weights all ranks share
-        self.caps = {}                                 # a subword input's n-gram rows (after the words') merge as a mean
+        self.caps = {}  # a subword input's n-gram rows (after the words'): a mean, or 2 ranks' worth from WIDE
         if getattr(model, "subwords", False):
             cap = WIDE_NGRAM_MERGE_CAP if group.world >= WIDE else NGRAM_MERGE_CAP
             self.caps[model.in_embed.weight] = (model.out_embed.weight.shape[0], cap)
