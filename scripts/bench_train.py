@@ -94,8 +94,8 @@ def run_ours(corpus: str, arch: str, args, settings: dict) -> dict:
         extra["minn"], extra["maxn"] = _ngram_range(args)
     if args.device.startswith("cuda"):
         extra["chunk_tokens"] = 1 << 24  # fewer, larger chunks: one host-to-device copy each
-    config = TrainConfig(arch=arch, device=args.device, seed=args.seed,
-                         **{**HYPER, "epochs": args.epochs, **extra, **settings})
+    config = TrainConfig(arch=arch, device=args.device,  # a variant may set its own seed
+                         **{**HYPER, "seed": args.seed, "epochs": args.epochs, **extra, **settings})
     r = train(config, [corpus], progress=False)
     return {"seconds": r.seconds, "vectors": r.vectors, "epochs": config.epochs}
 
