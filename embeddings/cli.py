@@ -20,6 +20,7 @@ TRAIN_EXAMPLES = """examples:
   embeddings train my.txt.gz more/ --epochs 10 --output run2
   embeddings train --arch cbow --dim 200 --device cuda
   embeddings train --subwords 3-6 --output sub    # fastText-style: vectors for unseen words too
+  embeddings train --subwords 3-6 --group-size 16 --ns-exponent 0.75  # more analogies, 0.9x the speed
   embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
 SIMILAR_EXAMPLES = """examples:
   embeddings similar king
@@ -76,7 +77,7 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent", "init", "sync_rows", "sync_ngrams")
+                  "ns_exponent", "init", "group_size", "sync_rows", "sync_ngrams")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -368,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ns-exponent", dest="ns_exponent", type=float,
                    help="noise words are drawn in proportion to count ** this (0.5, as fastText; word2vec "
                         "and gensim use 0.75)")
+    t.add_argument("--group-size", dest="group_size", type=int,
+                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; fewer draws "
+                        "more noise words per step: slower; with --subwords 3-6, 16 and --ns-exponent 0.75 give "
+                        "skip-gram 0.65 more analogy points for 0.9x the speed: README)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start)")

@@ -122,6 +122,30 @@ def test_noise_exponent_defaults_to_fasttexts_and_can_be_set(small_corpus, tmp_p
     assert v.noise_distribution(0.5)[1] > v.noise_distribution(0.75)[1]
 
 
+def test_group_size_from_the_cli_reaches_the_noise_draws(small_corpus, tmp_path):
+    from embeddings.training.config import ARCH_DEFAULTS
+    base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet"]
+    assert main(base + ["--output", str(tmp_path / "a"), "--group-size", "16"]) == 0
+    assert load_checkpoint(tmp_path / "a" / "checkpoint.npz").config["group_size"] == 16
+    assert main(base + ["--output", str(tmp_path / "b")]) == 0
+    assert load_checkpoint(tmp_path / "b" / "checkpoint.npz").config["group_size"] == ARCH_DEFAULTS["skipgram"]["group_size"]
+    assert main(base + ["--output", str(tmp_path / "c"), "--group-size", "0"]) == 1     # refused in one line
+    # and it is used: half the rows per group, twice the groups of noise words per batch
+    import torch
+    from embeddings.training.train import build
+    from embeddings.training.vocab import Vocab
+    vocab = Vocab(tuple(f"w{i}" for i in range(500)), np.arange(500, 0, -1))
+    chunk = np.arange(1, 500).repeat(40) % 500
+    groups = {}
+    for size in (16, 32):
+        config = TrainConfig(group_size=size, dim=8, device="cpu", batch_size=1024).validate()
+        maker = build(config, vocab, torch.device("cpu"), None).batches
+        batch = next(iter(maker.batches(chunk)))
+        groups[size] = batch.negatives.shape[0]
+        assert groups[size] * size == len(batch.tokens)       # skip-gram's groups cover the span's rows
+    assert groups[16] in (2 * groups[32] - 1, 2 * groups[32], 2 * groups[32] + 1)  # (batch rounded to whole groups)
+
+
 def test_init_defaults_per_arch_and_is_used(small_corpus, tmp_path):
     assert TrainConfig().validate().init == 0.5                      # skip-gram: word2vec's
     assert TrainConfig(arch="cbow").validate().init == 5.0           # CBOW: 10x wider (README, "Quality")
