@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "skip-gram 0.65 more analogy points for 0.9x the speed: README)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
-                        "which learns more from the wider start)")
+                        "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
                         "learns frequent words faster, too high diverges)")
