@@ -370,9 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="noise words are drawn in proportion to count ** this (0.5, as fastText; word2vec "
                         "and gensim use 0.75)")
     t.add_argument("--group-size", dest="group_size", type=int,
-                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; fewer draws "
-                        "more noise words per step: slower; with --subwords 3-6, 16 and --ns-exponent 0.75 give "
-                        "skip-gram 0.65 more analogy points for 0.9x the speed: README)")
+                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; smaller groups "
+                        "draw more noise words per step, which is slower; with --subwords 3-6, 16 and "
+                        "--ns-exponent 0.75 give skip-gram 0.65 more analogy points at 0.91-0.97x the speed: README)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")
