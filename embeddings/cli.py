@@ -20,7 +20,7 @@ TRAIN_EXAMPLES = """examples:
   embeddings train my.txt.gz more/ --epochs 10 --output run2
   embeddings train --arch cbow --dim 200 --device cuda
   embeddings train --subwords 3-6 --output sub    # fastText-style: vectors for unseen words too
-  embeddings train --subwords 3-6 --group-size 16 --ns-exponent 0.75  # more analogies, 0.9x the speed
+  embeddings train --subwords 3-6 --group-size 32 --ns-exponent 0.5  # skip-gram 1.2x as fast, 1.1 fewer analogy points
   embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
 SIMILAR_EXAMPLES = """examples:
   embeddings similar king
@@ -367,12 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the rate decays linearly to lr x this, then holds (0.3; 0.5 favours word similarity "
                         "over analogies, 0.0001 is word2vec's decay to zero)")
     t.add_argument("--ns-exponent", dest="ns_exponent", type=float,
-                   help="noise words are drawn in proportion to count ** this (0.5, as fastText; word2vec "
-                        "and gensim use 0.75)")
+                   help="noise words are drawn in proportion to count ** this (0.5, as fastText; 0.6 skip-gram "
+                        "with --subwords; word2vec and gensim use 0.75)")
     t.add_argument("--group-size", dest="group_size", type=int,
-                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; smaller groups "
-                        "draw more noise words per step, which is slower; with --subwords 3-6, 16 and "
-                        "--ns-exponent 0.75 give skip-gram 0.65 more analogy points at 0.91-0.97x the speed: README)")
+                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW, 16 skip-gram with "
+                        "--subwords; smaller groups draw more noise words per step, which is slower and, with "
+                        "subwords, learns more: README)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")

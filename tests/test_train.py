@@ -109,7 +109,8 @@ def test_training_does_not_import_torch_dynamo(small_corpus):
 def test_noise_exponent_defaults_to_fasttexts_and_can_be_set(small_corpus, tmp_path):
     from embeddings.training.config import NS_EXPONENT
     assert TrainConfig().validate().ns_exponent == NS_EXPONENT == 0.5
-    assert TrainConfig(minn=3, maxn=6).validate().ns_exponent == 0.5
+    assert TrainConfig(minn=3, maxn=6).validate().ns_exponent == 0.6                # subword skip-gram's own
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().ns_exponent == 0.5
     assert TrainConfig(ns_exponent=0.75).validate().ns_exponent == 0.75          # a choice is kept
     base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet"]
     assert main(base + ["--output", str(tmp_path / "a"), "--ns-exponent", "0.75"]) == 0
@@ -129,6 +130,9 @@ def test_group_size_from_the_cli_reaches_the_noise_draws(small_corpus, tmp_path)
     assert load_checkpoint(tmp_path / "a" / "checkpoint.npz").config["group_size"] == 16
     assert main(base + ["--output", str(tmp_path / "b")]) == 0
     assert load_checkpoint(tmp_path / "b" / "checkpoint.npz").config["group_size"] == ARCH_DEFAULTS["skipgram"]["group_size"]
+    assert TrainConfig(minn=3, maxn=6).validate().group_size == 16                  # subword skip-gram's own
+    assert TrainConfig(minn=3, maxn=6, group_size=32).validate().group_size == 32    # a choice is kept
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().group_size == ARCH_DEFAULTS["cbow"]["group_size"]
     assert main(base + ["--output", str(tmp_path / "c"), "--group-size", "0"]) == 1     # refused in one line
     # and it is used: half the rows per group, twice the groups of noise words per batch
     import torch
