@@ -20,7 +20,7 @@ TRAIN_EXAMPLES = """examples:
   embeddings train my.txt.gz more/ --epochs 10 --output run2
   embeddings train --arch cbow --dim 200 --device cuda
   embeddings train --subwords 3-6 --output sub    # fastText-style: vectors for unseen words too
-  embeddings train --subwords 3-6 --group-size 32   # skip-gram about 1.2x as fast, 0.5 fewer analogy points
+  embeddings train --subwords 3-6 --group-size 32   # skip-gram 1.1x as fast, 0.5 fewer analogy points
   embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
 SIMILAR_EXAMPLES = """examples:
   embeddings similar king

@@ -24,7 +24,7 @@ ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5},
 NS_EXPONENT = 0.5
 # A subword model's own defaults (README, "Over seeds": medians over three seeds). Skip-gram: 16
 # inputs share each draw of noise words, not 32, drawn in proportion to count ** 0.6: 42.89% analogies
-# against 41.75%, for about 0.85x the speed. CBOW: fastText's +-1/dim start, 0.2-0.35 more analogy
+# against 41.75%, for 0.89x the speed. CBOW: fastText's +-1/dim start, 0.2-0.35 more analogy
 # points than the wide one on each seed (its inputs are means of ~20 rows); word pairs alike.
 SUBWORD_DEFAULTS = {"skipgram": {"group_size": 16, "ns_exponent": 0.6}, "cbow": {"init": 1.0}}
 # Positions per step (README, "Batch size on a small corpus"): 8,192 on a corpus as big as the
