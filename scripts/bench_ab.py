@@ -52,7 +52,6 @@ def main(argv=None) -> int:
     from embeddings.training import model as model_a, optim as optim_a
     from embeddings.training import train as T
     from embeddings.training.config import TrainConfig
-    from embeddings.training.pairs import BatchMaker
     minn, maxn = parse_range(args.subwords) if args.subwords else (0, 0)
     config = TrainConfig(arch=args.arch, minn=minn, maxn=maxn, device="cpu").validate()
     T.reuse_freed_memory()
@@ -72,9 +71,7 @@ def main(argv=None) -> int:
 
         arms = {"A (this tree)": build(model_a, optim_a), f"B ({args.rev})": build(model_b, optim_b)}
         generator = torch.Generator().manual_seed(config.seed)
-        maker = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
-                           config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                           torch.device("cpu"), generator, arms["A (this tree)"][0].noise_rows, config.dynamic_window)
+        maker = T.batch_maker(config, vocab, torch.device("cpu"), generator, arms["A (this tree)"][0].noise_rows)
         batches = []
         for chunk in encoded.chunks(config.chunk_tokens):    # one epoch at most: enough for any useful --steps
             batches += list(maker.batches(chunk))

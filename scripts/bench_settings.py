@@ -47,7 +47,6 @@ def main(argv=None) -> int:
     from embeddings.training.config import TrainConfig
     from embeddings.training.model import build_model
     from embeddings.training.optim import RowCappedSGD
-    from embeddings.training.pairs import BatchMaker
     minn, maxn = parse_range(args.subwords) if args.subwords else (0, 0)
     base = TrainConfig(arch=args.arch, minn=minn, maxn=maxn, device="cpu").validate()
     T.reuse_freed_memory()
@@ -62,10 +61,8 @@ def main(argv=None) -> int:
             model = build_model(c.arch, len(vocab), c.dim, c.window, c.negative, c.init, sub,
                                 c.buckets if c.subwords else 0, c.row_cap)
             optimizer = RowCappedSGD(model.parameters(), lr=c.lr, cap=c.row_cap, lookups=model.lookup_weights)
-            maker = BatchMaker(vocab.keep_probabilities(c.sample), vocab.noise_distribution(c.ns_exponent),
-                               c.window, c.centres_per_batch(), c.shared_negatives, c.group_size,
-                               torch.device("cpu"), torch.Generator().manual_seed(c.seed), model.noise_rows,
-                               c.dynamic_window)
+            maker = T.batch_maker(c, vocab, torch.device("cpu"), torch.Generator().manual_seed(c.seed),
+                                  model.noise_rows)
             arms[f"{name} ({text or 'defaults'})"] = (model, optimizer, maker)
         seconds, words = dict.fromkeys(arms, 0.0), dict.fromkeys(arms, 0.0)
         for i, chunk in enumerate(encoded.chunks(base.chunk_tokens)):

@@ -240,10 +240,16 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
             model.occurrence_totals = optimizer.occurrence_totals
     else:
         optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
-    batches = BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
-                         config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                         device, gen, model.noise_rows, config.dynamic_window)
+    batches = batch_maker(config, vocab, device, gen, model.noise_rows)
     return Parts(model, optimizer, gen, batches, device, group.shard if group is not None else (lambda c: c))
+
+
+def batch_maker(config: TrainConfig, vocab, device: torch.device, generator: torch.Generator,
+                noise_rows: str) -> BatchMaker:
+    """The batches a validated config asks for: its subsampling, noise words, windows and groups."""
+    return BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
+                      config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
+                      device, generator, noise_rows, config.dynamic_window)
 
 
 # --- phase 3: the loop -----------------------------------------------------------------------------
