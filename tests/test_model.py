@@ -152,6 +152,25 @@ def test_cbow_gradient_is_word2vecs():
     assert torch.allclose(h.grad, expected)
 
 
+def test_window_bags_list_each_windows_rows_and_each_rows_centres():
+    """CBOW's embedding_bag indices against a loop over the mask, empty windows included."""
+    from embeddings.training.ops import _window_bags
+    window, m = 3, 9
+    mask = torch.rand(m, 2 * window + 1, generator=torch.Generator().manual_seed(3)) < 0.4
+    mask[:, window] = False
+    mask[4] = False                                  # a centre with an empty window
+    n = m + 2 * window
+    rows, offsets, count, centres, row_offsets = _window_bags(mask.double(), n)
+    ends = torch.cat([offsets[1:], torch.tensor([len(rows)])])
+    row_ends = torch.cat([row_offsets[1:], torch.tensor([len(centres)])])
+    for i in range(m):
+        assert rows[offsets[i]:ends[i]].tolist() == [i + k for k in range(2 * window + 1) if mask[i, k]]
+        assert count[i] == mask[i].sum()
+    for j in range(n):
+        assert sorted(centres[row_offsets[j]:row_ends[j]].tolist()) == [
+            i for i in range(m) if 0 <= j - i < 2 * window + 1 and mask[i, j - i]]
+
+
 def test_embedding_matrices_start_as_word2vec_and_ask_for_huge_pages():
     from pathlib import Path
     from embeddings.training.memory import advise_huge_pages

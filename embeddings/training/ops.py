@@ -86,35 +86,60 @@ class SkipGramLoss(torch.autograd.Function):
         return grad_h, grad_out, None, None, None
 
 
+def _window_bags(mask: torch.Tensor, n: int):
+    """A batch's windows as bags of span rows, for embedding_bag: each centre's context rows
+    (rows, offsets: the forward mean), each centre's window size (count), and each span row's
+    centres (centres, row_offsets: the transpose). Only the True entries: a dynamic window holds
+    6 of its 10 places on average.
+
+    The transpose reads the mask along its skewed diagonals (as _scatter_windows does), so
+    its nonzero entries come out sorted by span row, ready to be bags.
+    """
+    on = mask if mask.dtype == torch.bool else mask != 0
+    m, width = on.shape
+    pad = width - 1
+    centre, col = on.nonzero(as_tuple=True)                                    # (E,) sorted by centre
+    count = on.sum(1)                                                          # (M,)
+    offsets = torch.cumsum(count, 0) - count                                   # (M,)
+    padded = F.pad(on.to(torch.uint8), (0, 0, pad, pad))                       # (M + 2P, width)
+    skew = padded.as_strided((n, width), (width, width - 1), pad)              # skew[j, t] = on[j+t-P, P-t]
+    row, t = skew.nonzero(as_tuple=True)                                       # (E,) sorted by span row
+    row_count = torch.bincount(row, minlength=n)                               # (n,)
+    return centre + col, offsets, count, row + t - pad, torch.cumsum(row_count, 0) - row_count
+
+
 class CBOWLoss(torch.autograd.Function):
     """CBOW negative-sampling loss of one batch, forward and backward fused.
 
     c[i] = mean of h over centre i's window; loss = sum_i [count_i > 0] (softplus(-c[i] . u[i])
     + K/N sum_n softplus(c[i] . noise[g(i), n])). As in word2vec.c and gensim (cbow_mean=1), every
     context word receives the full gradient of c[i], not 1/count of it.
+
+    The window means and their transpose are embedding_bags over only the window's True entries
+    (_window_bags), not batched products over all 2W+1 places: a step 1.01-1.03x as fast, 1.07x
+    with subwords (scripts/bench_ab.py, identical weights after 300 steps).
     """
 
     @staticmethod
     def forward(ctx, h, out, mask, negative: int, groups: int):
         m, width = mask.shape
         u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])
-        count = mask.sum(1)                                                        # (M,)
+        rows, offsets, count, centres, row_offsets = _window_bags(mask, h.shape[0])
+        c = F.embedding_bag(rows, h, offsets, mode="mean")                       # (M, D); empty window: 0
         has = (count > 0).to(h.dtype)                                              # (M,)
-        weights = mask / count.clamp(min=1).unsqueeze(1)                           # (M, 2W+1)
-        c = torch.bmm(weights.unsqueeze(1), _windows(h, width).transpose(1, 2)).squeeze(1)  # (M, D)
         scores = (c * u).sum(1)                                                    # (M,)
         cg = _grouped(c, groups)                                                # (G, rows, D)
         noise_scores = torch.bmm(cg, noise.transpose(1, 2))                        # (G, rows, N)
         hasg = _grouped(has, groups)                                            # (G, rows)
         scale = negative / noise.shape[1]
         loss = (F.softplus(-scores) * has).sum() + scale * (F.softplus(noise_scores).sum(2) * hasg).sum()
-        ctx.save_for_backward(out, mask, c, scores, noise_scores, has, hasg)
-        ctx.scale, ctx.groups, ctx.n = scale, groups, h.shape[0]
+        ctx.save_for_backward(out, c, scores, noise_scores, has, hasg, centres, row_offsets)
+        ctx.scale, ctx.groups = scale, groups
         return loss
 
     @staticmethod
     def backward(ctx, grad):
-        out, mask, c, scores, noise_scores, has, hasg = ctx.saved_tensors
+        out, c, scores, noise_scores, has, hasg, centres, row_offsets = ctx.saved_tensors
         m, dim = c.shape
         u, noise = out[:m], out[m:].view(ctx.groups, -1, dim)
         g_pos = torch.sigmoid(-scores).mul_(has).mul_(-grad).unsqueeze(1)          # (M, 1)
@@ -125,5 +150,5 @@ class CBOWLoss(torch.autograd.Function):
         grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
         torch.mul(g_pos, c, out=grad_out[:m])                                      # (M, D)
         torch.bmm(g_neg.transpose(1, 2), cg, out=grad_out[m:].view(ctx.groups, -1, dim))  # (G, N, D)
-        grad_h = _scatter_windows(mask, grad_c, ctx.n)                             # full gradient per context
+        grad_h = F.embedding_bag(centres, grad_c, row_offsets, mode="sum")        # (n, D) full gradient per context
         return grad_h, grad_out, None, None, None
