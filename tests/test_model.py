@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -122,9 +123,13 @@ def test_skipgram_gradient_is_exact():
     assert torch.autograd.gradcheck(lambda h, o: SkipGramLoss.apply(h, o, mask.double(), 5, 3), (h, out))
 
 
-def test_cbow_gradient_is_word2vecs():
-    """Output vectors get the exact gradient; each context word gets the full gradient of its mean."""
+@pytest.mark.parametrize("bags", [True, False], ids=["window bags (CPU)", "batched products (GPU)"])
+def test_cbow_gradient_is_word2vecs(bags, monkeypatch):
+    """Output vectors get the exact gradient; each context word gets the full gradient of its
+    mean: the CPU's embedding_bags and the GPU's batched products alike."""
+    from embeddings.training import ops
     from embeddings.training.ops import CBOWLoss
+    monkeypatch.setattr(ops, "window_bags", lambda device: bags)
     window = 2
     tokens, mask, negatives = _batch(window)
     m = mask.shape[0]

@@ -108,6 +108,11 @@ def _window_bags(mask: torch.Tensor, n: int):
     return centre + col, offsets, count, row + t - pad, torch.cumsum(row_count, 0) - row_count
 
 
+def window_bags(device: torch.device) -> bool:
+    """Whether CBOW's windows are embedding_bags on this device (the CPU) or batched products."""
+    return device.type == "cpu"
+
+
 class CBOWLoss(torch.autograd.Function):
     """CBOW negative-sampling loss of one batch, forward and backward fused.
 
@@ -115,17 +120,26 @@ class CBOWLoss(torch.autograd.Function):
     + K/N sum_n softplus(c[i] . noise[g(i), n])). As in word2vec.c and gensim (cbow_mean=1), every
     context word receives the full gradient of c[i], not 1/count of it.
 
-    The window means and their transpose are embedding_bags over only the window's True entries
-    (_window_bags), not batched products over all 2W+1 places: a step 1.01-1.03x as fast, 1.07x
-    with subwords (scripts/bench_ab.py, identical weights after 300 steps).
+    On the CPU the window means and their transpose are embedding_bags over only the window's
+    True entries (_window_bags), not batched products over all 2W+1 places: a step 1.01-1.03x as
+    fast, 1.07x with subwords (scripts/bench_ab.py, identical weights after 300 steps). On a GPU
+    they stay batched products: finding the True entries (nonzero) would make the host wait for
+    the device at every step.
     """
 
     @staticmethod
     def forward(ctx, h, out, mask, negative: int, groups: int):
         m, width = mask.shape
         u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])
-        rows, offsets, count, centres, row_offsets = _window_bags(mask, h.shape[0])
-        c = F.embedding_bag(rows, h, offsets, mode="mean")                       # (M, D); empty window: 0
+        if window_bags(h.device):
+            rows, offsets, count, centres, row_offsets = _window_bags(mask, h.shape[0])
+            c = F.embedding_bag(rows, h, offsets, mode="mean")                   # (M, D); empty window: 0
+            saved = (centres, row_offsets)
+        else:
+            count = mask.sum(1)                                                    # (M,)
+            weights = mask / count.clamp(min=1).unsqueeze(1)                       # (M, 2W+1)
+            c = torch.bmm(weights.unsqueeze(1), _windows(h, width).transpose(1, 2)).squeeze(1)  # (M, D)
+            saved = (mask.to(h.dtype),)
         has = (count > 0).to(h.dtype)                                              # (M,)
         scores = (c * u).sum(1)                                                    # (M,)
         cg = _grouped(c, groups)                                                # (G, rows, D)
@@ -133,13 +147,13 @@ class CBOWLoss(torch.autograd.Function):
         hasg = _grouped(has, groups)                                            # (G, rows)
         scale = negative / noise.shape[1]
         loss = (F.softplus(-scores) * has).sum() + scale * (F.softplus(noise_scores).sum(2) * hasg).sum()
-        ctx.save_for_backward(out, c, scores, noise_scores, has, hasg, centres, row_offsets)
-        ctx.scale, ctx.groups = scale, groups
+        ctx.save_for_backward(out, c, scores, noise_scores, has, hasg, *saved)
+        ctx.scale, ctx.groups, ctx.n = scale, groups, h.shape[0]
         return loss
 
     @staticmethod
     def backward(ctx, grad):
-        out, c, scores, noise_scores, has, hasg, centres, row_offsets = ctx.saved_tensors
+        out, c, scores, noise_scores, has, hasg, *window = ctx.saved_tensors
         m, dim = c.shape
         u, noise = out[:m], out[m:].view(ctx.groups, -1, dim)
         g_pos = torch.sigmoid(-scores).mul_(has).mul_(-grad).unsqueeze(1)          # (M, 1)
@@ -150,5 +164,8 @@ class CBOWLoss(torch.autograd.Function):
         grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
         torch.mul(g_pos, c, out=grad_out[:m])                                      # (M, D)
         torch.bmm(g_neg.transpose(1, 2), cg, out=grad_out[m:].view(ctx.groups, -1, dim))  # (G, N, D)
-        grad_h = F.embedding_bag(centres, grad_c, row_offsets, mode="sum")        # (n, D) full gradient per context
+        if len(window) == 2:                         # each span row: the sum over its centres
+            grad_h = F.embedding_bag(window[0], grad_c, window[1], mode="sum")    # (n, D) full gradient per context
+        else:
+            grad_h = _scatter_windows(window[0], grad_c, ctx.n)                    # (n, D) full gradient per context
         return grad_h, grad_out, None, None, None
