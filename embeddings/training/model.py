@@ -164,7 +164,7 @@ class _Word2Vec(nn.Module):
         h = self.inputs(tokens)                                       # (M+2W, D) inputs of the span
         centres = tokens[self.window: self.window + m]                # (M,)
         out = self.out_embed(torch.cat([centres, negatives.reshape(-1)]))  # (M+G*N, D) one lookup
-        return self.loss_function.apply(h, out, mask.to(h.dtype), self.negative, negatives.shape[0])
+        return self.loss_function.apply(h, out, mask, self.negative, negatives.shape[0])  # mask: bool
 
 
 class SkipGram(_Word2Vec):

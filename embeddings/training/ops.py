@@ -53,6 +53,7 @@ class SkipGramLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, h, out, mask, negative: int, groups: int):
+        mask = mask.to(h.dtype)                                                    # (M, 2W+1) 0 / 1
         m, width = mask.shape
         u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])                 # (M, D), (G, N, D)
         scores = torch.bmm(u.unsqueeze(1), _windows(h, width)).squeeze(1)          # (M, 2W+1)
@@ -136,10 +137,11 @@ class CBOWLoss(torch.autograd.Function):
             c = F.embedding_bag(rows, h, offsets, mode="mean")                   # (M, D); empty window: 0
             saved = (centres, row_offsets)
         else:
+            mask = mask.to(h.dtype)                                                # (M, 2W+1) 0 / 1
             count = mask.sum(1)                                                    # (M,)
             weights = mask / count.clamp(min=1).unsqueeze(1)                       # (M, 2W+1)
             c = torch.bmm(weights.unsqueeze(1), _windows(h, width).transpose(1, 2)).squeeze(1)  # (M, D)
-            saved = (mask.to(h.dtype),)
+            saved = (mask,)
         has = (count > 0).to(h.dtype)                                              # (M,)
         scores = (c * u).sum(1)                                                    # (M,)
         cg = _grouped(c, groups)                                                # (G, rows, D)
