@@ -92,3 +92,23 @@ def test_training_with_eval_keeps_each_sets_score(small_corpus, tmp_path):
     assert [sorted(k for k in h if k.startswith(("pairs:", "analogies"))) for h in r.history] == \
         [["analogies", "analogies_semantic", "analogies_syntactic", "pairs:pairs.tsv"]] * 2
     assert "pairs.tsv" in log.read_text()
+
+
+def test_typo_breakdown_names_each_kind_of_edit_the_misspellings_script_makes():
+    import random
+    import sys
+    sys.path.insert(0, str(DATA_DIR.parent / "scripts"))
+    from make_misspellings import typo
+    from typo_breakdown import typo_kind
+    names = {"drop": "dropped", "swap": "swapped", "double": "doubled", "neighbour": "replaced"}
+    seen = set()
+    for seed in range(200):
+        for word in ("abdomen", "possible", "keyboard"):
+            rng = random.Random(seed)
+            rng.randrange(1, len(word) - 1)                    # typo's first draw: the position
+            kind = names[rng.choice(list(names))]              # its second: the kind
+            made = typo(word, random.Random(seed))
+            if made != word:                                   # (a letter swapped with its twin)
+                assert typo_kind(made, word) == kind, (made, word)
+                seen.add(kind)
+    assert seen == set(names.values())
