@@ -52,21 +52,29 @@ def read_misspellings(path: str | os.PathLike) -> list[tuple[str, str]]:
     return out
 
 
+def misspelling_answers(wv: SubwordVectors, path: str | os.PathLike | None = None,
+                        restrict_vocab: int = 300_000) -> list[tuple[str, str, int]]:
+    """(typo, word meant, index of the typo's nearest word (cosine) among the first restrict_vocab)
+    for each typo that is not in the vocabulary and whose word is."""
+    import numpy as np
+    index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
+    scored = [(t, w) for t, w in read_misspellings(path or DATA_DIR / MISSPELLINGS)
+              if w in index and wv.composed(t)]                                  # composed: t is not in the vocabulary
+    if not scored:
+        return []
+    queries = np.stack([wv.get_vector(t, norm=True) for t, _ in scored])        # (Q, D)
+    best = np.argmax(queries @ wv.unit[:restrict_vocab].T, axis=1)               # (Q,) one matrix product
+    return [(t, w, int(b)) for (t, w), b in zip(scored, best)]
+
+
 def evaluate_misspellings(wv: WordVectors, path: str | os.PathLike | None = None,
                           restrict_vocab: int = 300_000) -> TypoResult | None:
     """Share of typos whose nearest neighbour among the first restrict_vocab words is the word
     meant; None for vectors that have no vector for an unseen word (word-only models)."""
-    import numpy as np
-    pairs = read_misspellings(path or DATA_DIR / MISSPELLINGS)
-    index = {w: i for i, w in enumerate(wv.index_to_word[:restrict_vocab])}
     if not isinstance(wv, SubwordVectors):
         return None
-    scored = [(t, index[w]) for t, w in pairs if w in index and wv.composed(t)]  # composed: t is not in the vocabulary
-    if not scored:
-        return TypoResult(0, 0)
-    queries = np.stack([wv.get_vector(t, norm=True) for t, _ in scored])        # (Q, D)
-    best = np.argmax(queries @ wv.unit[:restrict_vocab].T, axis=1)               # (Q,) one matrix product
-    return TypoResult(int((best == np.array([i for _, i in scored])).sum()), len(scored))
+    answers = misspelling_answers(wv, path, restrict_vocab)
+    return TypoResult(sum(wv.index_to_word[b] == w for _, w, b in answers), len(answers))
 
 
 @dataclass

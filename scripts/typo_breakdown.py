@@ -37,12 +37,11 @@ def typo_kind(typo: str, word: str) -> str:
 
 def breakdown(wv, counts: Counter) -> dict:
     """Hit rates overall, by kind and by band, and what the misses' winners are like."""
-    from embeddings.benchmarks import DATA_DIR, MISSPELLINGS, read_misspellings
-    index = {w: i for i, w in enumerate(wv.index_to_word)}
-    scored = [(t, w) for t, w in read_misspellings(DATA_DIR / MISSPELLINGS) if w in index and wv.composed(t)]
-    queries = np.stack([wv.get_vector(t, norm=True) for t, _ in scored])   # (Q, D)
-    best = np.argmax(queries @ wv.unit.T, axis=1)                          # (Q,)
-    hits = np.array([index[w] for _, w in scored]) == best
+    from embeddings.benchmarks import misspelling_answers
+    answers = misspelling_answers(wv, restrict_vocab=len(wv.index_to_word))  # as evaluate scores them, all words
+    scored = [(t, w) for t, w, _ in answers]
+    best = [b for _, _, b in answers]
+    hits = np.array([wv.index_to_word[b] == w for _, w, b in answers])
     kinds, bands = defaultdict(list), defaultdict(list)
     for (typo, word), hit in zip(scored, hits):
         kinds[typo_kind(typo, word)].append(hit)
