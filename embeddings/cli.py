@@ -20,7 +20,7 @@ TRAIN_EXAMPLES = """examples:
   embeddings train my.txt.gz more/ --epochs 10 --output run2
   embeddings train --arch cbow --dim 200 --device cuda
   embeddings train --subwords 3-6 --output sub    # fastText-style: vectors for unseen words too
-  embeddings train --subwords 3-6 --group-size 32   # skip-gram 1.1x as fast, 0.5 fewer analogy points
+  embeddings train --subwords 3-6 --shared-negatives 32   # skip-gram 1.1x as fast, 0.7 fewer analogy points
   embeddings train --resume model/checkpoint.npz  # continue an interrupted run"""
 SIMILAR_EXAMPLES = """examples:
   embeddings similar king
@@ -77,7 +77,7 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent", "init", "group_size", "sync_rows", "sync_ngrams")
+                  "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -370,9 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="noise words are drawn in proportion to count ** this (0.5, as fastText; 0.6 skip-gram "
                         "with --subwords; word2vec and gensim use 0.75)")
     t.add_argument("--group-size", dest="group_size", type=int,
-                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW, 16 skip-gram with "
-                        "--subwords; smaller groups draw more noise words per step, which is slower and, with "
-                        "subwords, learns more: README)")
+                   help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; smaller groups "
+                        "draw more noise words per step, which is slower and, with subwords, learns more: README)")
+    t.add_argument("--shared-negatives", dest="shared_negatives", type=int,
+                   help="noise words in each group's draw, each weighted negative/this (32; 48 skip-gram with "
+                        "--subwords, which learns more from them: README)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")

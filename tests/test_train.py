@@ -130,8 +130,8 @@ def test_group_size_from_the_cli_reaches_the_noise_draws(small_corpus, tmp_path)
     assert load_checkpoint(tmp_path / "a" / "checkpoint.npz").config["group_size"] == 16
     assert main(base + ["--output", str(tmp_path / "b")]) == 0
     assert load_checkpoint(tmp_path / "b" / "checkpoint.npz").config["group_size"] == ARCH_DEFAULTS["skipgram"]["group_size"]
-    assert TrainConfig(minn=3, maxn=6).validate().group_size == 16                  # subword skip-gram's own
-    assert TrainConfig(minn=3, maxn=6, group_size=32).validate().group_size == 32    # a choice is kept
+    assert TrainConfig(minn=3, maxn=6).validate().group_size == 32                  # subword skip-gram: the same
+    assert TrainConfig(minn=3, maxn=6, group_size=16).validate().group_size == 16    # a choice is kept
     assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().group_size == ARCH_DEFAULTS["cbow"]["group_size"]
     assert main(base + ["--output", str(tmp_path / "c"), "--group-size", "0"]) == 1     # refused in one line
     # and it is used: half the rows per group, twice the groups of noise words per batch
@@ -148,6 +148,26 @@ def test_group_size_from_the_cli_reaches_the_noise_draws(small_corpus, tmp_path)
         groups[size] = batch.negatives.shape[0]
         assert groups[size] * size == len(batch.tokens)       # skip-gram's groups cover the span's rows
     assert groups[16] in (2 * groups[32] - 1, 2 * groups[32], 2 * groups[32] + 1)  # (batch rounded to whole groups)
+
+
+def test_shared_negatives_default_per_model_and_reach_the_noise_draws(small_corpus, tmp_path):
+    assert TrainConfig().validate().shared_negatives == 32
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().shared_negatives == 32
+    assert TrainConfig(minn=3, maxn=6).validate().shared_negatives == 48            # subword skip-gram's own
+    assert TrainConfig(minn=3, maxn=6, shared_negatives=32).validate().shared_negatives == 32  # a choice is kept
+    base = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet"]
+    assert main(base + ["--output", str(tmp_path / "a"), "--shared-negatives", "40"]) == 0
+    assert load_checkpoint(tmp_path / "a" / "checkpoint.npz").config["shared_negatives"] == 40
+    assert main(base + ["--output", str(tmp_path / "b"), "--shared-negatives", "0"]) == 1  # refused in one line
+    import torch
+    from embeddings.training.train import build
+    from embeddings.training.vocab import Vocab
+    vocab = Vocab(tuple(f"w{i}" for i in range(500)), np.arange(500, 0, -1))
+    chunk = np.arange(1, 500).repeat(40) % 500
+    for n in (32, 48):
+        config = TrainConfig(shared_negatives=n, dim=8, device="cpu", batch_size=1024).validate()
+        batch = next(iter(build(config, vocab, torch.device("cpu"), None).batches.batches(chunk)))
+        assert batch.negatives.shape[1] == n                  # each group draws n noise words
 
 
 def test_init_defaults_per_arch_and_is_used(small_corpus, tmp_path):
