@@ -2,6 +2,7 @@
 
     python scripts/bench_ab.py HEAD~1                       # skip-gram, words only
     python scripts/bench_ab.py HEAD~1 --subwords 3-6 --arch cbow --steps 300
+    python scripts/bench_ab.py HEAD~1 --subwords 3-6 --apart 4    # each model in processes of its own
 
 On a shared machine two runs of the same code differ by 10-25% (other tenants, memory bandwidth),
 so timing A and B in separate processes cannot see a 10% change. Here both models train on the
@@ -10,6 +11,12 @@ ratio of their summed step times is the comparison. Both start from the same see
 weight norms at the end say the change kept the arithmetic (to rounding). The other revision is
 exported with `git archive` into a temporary folder and imported as a second package; it needs
 the same `build_model` and `RowCappedSGD` signatures as this tree.
+
+Taken in turn, the two models share the cache: each step finds it full of the other model's rows.
+A change whose gain is that a step's rows stay cached for the next step (a smaller, denser matrix)
+reads as no gain that way; `--apart R` measures it: R rounds of one process per arm (A, B, A, B
+...), each timing its own model alone over the same batches, and the median of the rounds'
+ratios is the comparison.
 """
 
 from __future__ import annotations
@@ -45,7 +52,12 @@ def main(argv=None) -> int:
     parser.add_argument("--subwords", default=None, metavar="MIN-MAX", help="character n-grams, e.g. 3-6")
     parser.add_argument("--steps", type=int, default=200, help="timed steps per model (after 10 untimed)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--apart", type=int, default=0, metavar="R",
+                        help="R rounds of one process per arm instead of steps in turn (see above)")
+    parser.add_argument("--only", choices=["A", "B"], help=argparse.SUPPRESS)  # one arm (a process of --apart)
     args = parser.parse_args(argv)
+    if args.apart:
+        return apart(args, argv if argv is not None else sys.argv[1:])
     torch.set_num_threads(args.threads)
 
     from embeddings.subwords import parse_range, subword_rows
@@ -69,9 +81,11 @@ def main(argv=None) -> int:
             return m, optim_module.RowCappedSGD(m.parameters(), lr=config.lr, cap=config.row_cap,
                                                 lookups=m.lookup_weights)
 
-        arms = {"A (this tree)": build(model_a, optim_a), f"B ({args.rev})": build(model_b, optim_b)}
+        modules = {"A (this tree)": (model_a, optim_a), f"B ({args.rev})": (model_b, optim_b)}
+        arms = {name: build(*pair) for name, pair in modules.items()   # --only: one arm alone in this process
+                if args.only is None or name.startswith(args.only)}
         generator = torch.Generator().manual_seed(config.seed)
-        maker = T.batch_maker(config, vocab, torch.device("cpu"), generator, arms["A (this tree)"][0].noise_rows)
+        maker = T.batch_maker(config, vocab, torch.device("cpu"), generator, next(iter(arms.values()))[0].noise_rows)
         batches = []
         for chunk in encoded.chunks(config.chunk_tokens):    # one epoch at most: enough for any useful --steps
             batches += list(maker.batches(chunk))
@@ -92,12 +106,38 @@ def main(argv=None) -> int:
                 if i >= 10:
                     seconds[name] += time.perf_counter() - start
     words = sum(b.words for b in batches[10:])
+    if args.only:
+        print(f"seconds {next(iter(seconds.values())):.6f}")
+        return 0
     for name, (model, _) in arms.items():
         print(f"{name:>24}: {words / seconds[name]:>11,.0f} words/s   |W_in| {float(model.in_embed.weight.detach().norm()):.6g}"
               f"   |W_out| {float(model.out_embed.weight.detach().norm()):.6g}")
     a, b = seconds.values()
     print(f"A is {b / a:.3f}x B's speed over {len(batches) - 10} alternating steps ({args.arch}"
           f"{', subwords ' + args.subwords if args.subwords else ''})")
+    return 0
+
+
+def apart(args, argv: list[str]) -> int:
+    """--apart: each arm in processes of its own, in turn; the median ratio of their step times."""
+    import statistics
+    rest, skip = [], False
+    for a in argv:                                   # the same command, less --apart R
+        if skip or a == "--apart":
+            skip = not skip
+            continue
+        if not a.startswith("--apart="):
+            rest.append(a)
+    times = {"A": [], "B": []}
+    for r in range(args.apart):
+        for arm in ("A", "B") if r % 2 == 0 else ("B", "A"):
+            out = subprocess.run([sys.executable, __file__, *rest, "--only", arm], check=True,
+                                 capture_output=True, text=True).stdout
+            times[arm].append(float(out.split("seconds")[-1]))
+        print(f"round {r + 1}: A {times['A'][-1]:.2f} s, B {times['B'][-1]:.2f} s", flush=True)
+    ratios = [b / a for a, b in zip(times["A"], times["B"])]
+    print(f"A is {statistics.median(ratios):.3f}x B's speed (median of {len(ratios)} rounds of a process each: "
+          + ", ".join(f"{x:.3f}" for x in ratios) + f"; {args.arch}{', subwords ' + args.subwords if args.subwords else ''})")
     return 0
 
 
