@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=["A", "B"], help=argparse.SUPPRESS)  # one arm (a process of --apart)
     args = parser.parse_args(argv)
     if args.apart:
-        return apart(args, argv if argv is not None else sys.argv[1:])
+        return apart(args)
     torch.set_num_threads(args.threads)
 
     from embeddings.subwords import parse_range, subword_rows
@@ -118,16 +118,11 @@ def main(argv=None) -> int:
     return 0
 
 
-def apart(args, argv: list[str]) -> int:
+def apart(args) -> int:
     """--apart: each arm in processes of its own, in turn; the median ratio of their step times."""
     import statistics
-    rest, skip = [], False
-    for a in argv:                                   # the same command, less --apart R
-        if skip or a == "--apart":
-            skip = not skip
-            continue
-        if not a.startswith("--apart="):
-            rest.append(a)
+    rest = [args.rev, "--arch", args.arch, "--steps", str(args.steps), "--threads", str(args.threads),
+            *(["--subwords", args.subwords] if args.subwords else [])]
     times = {"A": [], "B": []}
     for r in range(args.apart):
         for arm in ("A", "B") if r % 2 == 0 else ("B", "A"):
