@@ -77,7 +77,7 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams")
+                  "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams", "shuffle")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -364,8 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="text positions per step (8192; a small corpus gets fewer: at least 300 steps an epoch)")
     t.add_argument("--lr", type=float, help="starting learning rate (0.05 skip-gram, 0.075 CBOW)")
     t.add_argument("--min-lr-ratio", dest="min_lr_ratio", type=float,
-                   help="the rate decays linearly to lr x this, then holds (0.3; 0.5 favours word similarity "
-                        "over analogies, 0.0001 is word2vec's decay to zero)")
+                   help="the rate decays linearly to lr x this, then holds (0.1 skip-gram, 0.3 CBOW and subword "
+                        "skip-gram; higher favours word similarity over analogies, 0.0001 is word2vec's decay to zero)")
     t.add_argument("--ns-exponent", dest="ns_exponent", type=float,
                    help="noise words are drawn in proportion to count ** this (0.5, as fastText; 0.6 skip-gram "
                         "with --subwords; word2vec and gensim use 0.75)")
@@ -381,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
                         "learns frequent words faster, too high diverges)")
+    t.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
+                   help="train each chunk's sentences in a random order, so that a step mixes documents' topics "
+                        "(on for skip-gram, off for CBOW and subword skip-gram: README, \"Quality\")")
     t.add_argument("--vectors", choices=["input", "input+output"],
                    help="vectors to save: input (word2vec's) or input+output (W + C, Levy et al. 2015) (input)")
     t.add_argument("--subwords", metavar="MIN-MAX",

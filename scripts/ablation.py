@@ -39,6 +39,8 @@ def factors(arch: str) -> dict[str, str]:
         "subsampling 1e-4 (not 1e-3)": "sample=1e-4",
         ("word2vec's random window" if not d.dynamic_window else "full window, no sampling"):
             f"dynamic_window={str(not d.dynamic_window).lower()}",
+        ("sentences in the text's order" if d.shuffle else "sentences shuffled in each chunk"):
+            f"shuffle={str(not d.shuffle).lower()}",
         "init 10x wider": f"init={10 * d.init:g}",
         "input + output vectors" if d.vectors == "input" else "input vectors only":
             "vectors=" + ("input+output" if d.vectors == "input" else "input"),

@@ -71,7 +71,7 @@ def test_epoch_loss_equals_a_plain_recomputation(small_corpus, arch):
         noise_rows = "span" if arch == "skipgram" else "centres"
         maker = BatchMaker(enc.vocab.keep_probabilities(config.sample), enc.vocab.noise_distribution(0.75),
                            config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                           torch.device("cpu"), gen, noise_rows)
+                           torch.device("cpu"), gen, noise_rows, shuffle=config.shuffle)
         torch.manual_seed(config.seed)
         gen.manual_seed(config.seed)
         counted = sum(len(mask_to_pairs(b.tokens, b.mask, config.window))

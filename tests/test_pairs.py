@@ -133,3 +133,24 @@ def test_a_chunks_storage_is_reused_and_batches_keep_their_own_tokens():
     assert {name: t.data_ptr() for name, t in maker._kept.items()} == storage  # no new allocation
     assert all(torch.equal(b.tokens, t) for b, t in zip(first, tokens))         # not overwritten by the second
     assert second and sum(b.words for b in second) == 14
+
+
+def test_shuffled_sentences_keep_every_pair_and_change_their_order():
+    rng = np.random.default_rng(4)
+    text = [list(range(10 * k + 1, 10 * k + 1 + rng.integers(1, 9))) for k in range(40)]  # a sentence's own words
+    chunk = np.array(sum([s + [SENTENCE_END] for s in text], []))
+    shuffled = _maker(vocab_size=400, window=3, batch_size=16)
+    ids, sentence, _ = shuffled.subsample(torch.as_tensor(chunk))
+    before = [tuple(ids[sentence == s].tolist()) for s in sentence.unique()]
+    shuffled.shuffle_sentences(ids, sentence)
+    after = [tuple(ids[sentence == s].tolist()) for s in sentence.unique()]
+    assert sentence.tolist() == sorted(sentence.tolist())       # each sentence is one run again
+    assert sorted(after) == sorted(before) and after != before  # the same sentences, in another order
+    assert torch.equal(shuffled._kept["ids"][3: 3 + len(ids)], ids)  # the spans read the shuffled words
+
+    maker = BatchMaker(np.ones(400), np.ones(400) / 400, 3, 16, 4, 3, torch.device("cpu"),
+                       torch.Generator().manual_seed(0), shuffle=True)
+    batches = list(maker.batches(chunk))               # every pair still lies within one sentence
+    assert sum(b.words for b in batches) == len(ids)
+    in_a_sentence = {(a, b) for s in text for i, a in enumerate(s) for j, b in enumerate(s) if i != j}
+    assert all(p in in_a_sentence for b in batches for p in mask_to_pairs(b.tokens, b.mask, 3))

@@ -70,7 +70,7 @@ class BatchMaker:
 
     def __init__(self, keep_prob: np.ndarray, noise: np.ndarray, window: int, batch_size: int,
                  shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator,
-                 noise_rows: str = "span", dynamic_window: bool = True):
+                 noise_rows: str = "span", dynamic_window: bool = True, shuffle: bool = False):
         self.keep_prob = torch.as_tensor(keep_prob, dtype=torch.float32, device=device)  # (V,)
         cdf = torch.as_tensor(np.cumsum(noise), dtype=torch.float64, device=device)
         self.noise_cdf = (cdf / cdf[-1]).float()                                          # (V,)
@@ -78,6 +78,7 @@ class BatchMaker:
         self.group_size = group_size
         self.noise_rows = noise_rows  # "span" (skip-gram: inputs) or "centres" (CBOW: window means)
         self.dynamic_window = dynamic_window
+        self.shuffle = shuffle  # each chunk's sentences in a random order (shuffle_sentences)
         self.device, self.gen = device, generator
         self._kept: dict[str, torch.Tensor] = {}  # a chunk's arrays, in storage reused by the next chunk
         self.piece = PIECE_TOKENS if device.type == "cpu" else None  # a GPU subsamples a chunk at once
@@ -124,6 +125,28 @@ class BatchMaker:
         padded[W + kept: 2 * W + kept] = 0
         return padded[W: W + kept], sentence[:kept], before
 
+    def shuffle_sentences(self, ids: torch.Tensor, sentence: torch.Tensor) -> None:
+        """Put a chunk's (subsampled) sentences in a random order, in place; each keeps its words' order.
+
+        The corpus holds documents sentence after sentence, so a step's span of 8K running
+        positions is a few documents, whose topic words fill it: "jury" 40 times, capped at
+        row_cap lookups' worth (optim.py). Windows never cross a sentence (window_mask), so
+        shuffling sentences changes no pair of the epoch, only which pairs share a step.
+        """
+        if len(ids) == 0:
+            return
+        starts = torch.ones(len(sentence), dtype=torch.bool, device=sentence.device)
+        starts[1:] = sentence[1:] != sentence[:-1]
+        first = starts.nonzero().squeeze(1)                                      # (S,) where each sentence begins
+        lengths = torch.diff(first, append=first.new_tensor([len(ids)]))         # (S,)
+        order = torch.randperm(len(first), generator=self.gen, device=ids.device)  # (S,) the new order
+        new_first = torch.cumsum(lengths[order], 0) - lengths[order]             # (S,) where each lands
+        shift = torch.repeat_interleave(first[order] - new_first, lengths[order], output_size=len(ids))
+        take = shift + torch.arange(len(ids), device=ids.device)                 # (L,) source of each position
+        ids.copy_(ids[take])
+        sentence.copy_(torch.repeat_interleave(torch.arange(len(first), device=ids.device, dtype=sentence.dtype),
+                                               lengths[order], output_size=len(ids)))
+
     def noise(self, n: int) -> torch.Tensor:
         """n words from the noise distribution (inverse CDF, exact for any vocabulary size)."""
         u = torch.rand(n, generator=self.gen, device=self.device)
@@ -133,6 +156,8 @@ class BatchMaker:
         """Yield the batches of one chunk of ids (a numpy array with SENTENCE_END marks)."""
         W, M = self.window, self.batch_size
         ids, sentence, n_words = self.subsample(torch.as_tensor(chunk, device=self.device))
+        if self.shuffle:
+            self.shuffle_sentences(ids, sentence)
         del chunk                                    # the caller's copy is its own; ours need not live on
         L = len(ids)
         if L == 0:

@@ -249,7 +249,7 @@ def batch_maker(config: TrainConfig, vocab, device: torch.device, generator: tor
     """The batches a validated config asks for: its subsampling, noise words, windows and groups."""
     return BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                       config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                      device, generator, noise_rows, config.dynamic_window)
+                      device, generator, noise_rows, config.dynamic_window, config.shuffle)
 
 
 # --- phase 3: the loop -----------------------------------------------------------------------------
