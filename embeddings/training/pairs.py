@@ -129,9 +129,11 @@ class BatchMaker:
         """Put a chunk's (subsampled) sentences in a random order, in place; each keeps its words' order.
 
         The corpus holds documents sentence after sentence, so a step's span of 8K running
-        positions is a few documents, whose topic words fill it: "jury" 40 times, capped at
-        row_cap lookups' worth (optim.py). Windows never cross a sentence (window_mask), so
-        shuffling sentences changes no pair of the epoch, only which pairs share a step.
+        positions is a few documents, whose topic words repeat in it past the row cap (optim.py):
+        of the lookups of words outside the 1,000 most frequent, the cap sets aside 14% in the
+        text's order and 5% shuffled (bundled corpus). Windows never cross a sentence
+        (window_mask), so shuffling sentences changes no pair of the epoch, only which pairs
+        share a step.
         """
         if len(ids) == 0:
             return
