@@ -18,8 +18,8 @@ WIDE = 4                 # processes from which a subword model's n-gram rows me
 # fastText at 0.05 does: skip-gram at 2x (4x diverges), CBOW at 1.5x (2x: fewer analogies). CBOW
 # also learns more from a 10x wider start than word2vec's +-0.5/dim (two seeds); skip-gram does not.
 # Skip-gram trains each chunk's sentences in a random order, with its rate's decay down to 0.1 of
-# the start, not 0.3: WordSim-353 0.727 against 0.688 and analogies 22.90% against 22.12% (seed 1;
-# README, "Quality"); shuffled, CBOW's scores move either way, so it keeps the text's order.
+# the start, not 0.3: WordSim-353 0.717 against 0.688 and analogies 22.89% against 22.40% (medians
+# of seeds 1-3; README, "Quality"); shuffled, CBOW's scores move either way, so it keeps the text's order.
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5, "shared_negatives": 32,
                               "shuffle": True, "min_lr_ratio": 0.1},
                  "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0, "shared_negatives": 32,
@@ -60,11 +60,11 @@ class TrainConfig:
     shared_negatives: int | None = None  # N: noise words drawn per group of rows, each weighted K/N (None: 32, 48 subword skip-gram)
     group_size: int | None = None  # rows sharing one group's noise words (None: 32 skip-gram, 128 CBOW)
     lr: float | None = None       # starting rate, decays linearly (None: 0.05 skip-gram, 0.075 CBOW)
-    min_lr_ratio: float | None = None  # the decay stops at lr * this (None: 0.1 skip-gram, 0.3 CBOW; word2vec's decays to ~0)
+    min_lr_ratio: float | None = None  # the decay stops at lr * this (None: 0.1 skip-gram, 0.3 CBOW and subword skip-gram)
     init: float | None = None     # inputs start uniform in +-init/dim, outputs at 0 (None: 0.5 skip-gram, 5 CBOW, 1 subword CBOW)
     row_cap: float = 4.0          # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
-    shuffle: bool | None = None   # each chunk's sentences in a random order: a step mixes topics (None: skip-gram yes)
+    shuffle: bool | None = None   # each chunk's sentences in a random order: a step mixes topics (None: word-only skip-gram)
     vectors: str = "input"        # saved vectors: "input" (word2vec's W) or "input+output" (W + C, Levy et al. 2015)
     minn: int = 0                 # subwords (fastText): shortest character n-gram, with < > markers (0: words only)
     maxn: int = 0                 # longest character n-gram (0: words only; fastText's 3-6 is minn 3, maxn 6)
