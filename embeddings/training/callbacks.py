@@ -119,9 +119,9 @@ class StopAfter(Callback):
 
 class Evaluate(Callback):
     """At each epoch's end, score the current vectors on analogies and word pairs (the bundled
-    Google analogies and every bundled word-pair set by default) and keep the scores in the
-    epoch's history: "analogies", "analogies_semantic", "analogies_syntactic", then "pairs:NAME"
-    (Spearman) per set."""
+    Google and MSR analogies and every bundled word-pair set by default) and keep the scores in
+    the epoch's history: "analogies", "analogies_semantic", "analogies_syntactic", "analogies:MSR",
+    then "pairs:NAME" (Spearman) per set."""
 
     def __init__(self, analogies=None, pairs=None, restrict_vocab: int = 30_000, file=None):
         self.analogies, self.pairs = analogies, [pairs] if isinstance(pairs, (str, os.PathLike)) else pairs
@@ -139,8 +139,10 @@ class Evaluate(Callback):
         a = r.analogies
         scores = {"analogies": a.accuracy, "analogies_semantic": a.semantic.accuracy,
                   "analogies_syntactic": a.syntactic.accuracy}
+        scores.update({f"analogies:{name}": m.accuracy for name, m in r.more_analogies.items()})
         scores.update({f"pairs:{name}": p.spearman for name, p in r.pairs.items() if p is not None})
         state.history[-1].update(scores)
+        more = "".join(f", {name} {m.accuracy:.2%}" for name, m in r.more_analogies.items())
         pairs = ", ".join(f"{name} {p.spearman:.3f}" for name, p in r.pairs.items() if p is not None)
         print(f"epoch {state.epoch}: analogies {a.accuracy:.2%} (semantic {a.semantic.accuracy:.2%}, "
-              f"syntactic {a.syntactic.accuracy:.2%}); Spearman {pairs or 'n/a'}", file=self.file)
+              f"syntactic {a.syntactic.accuracy:.2%}{more}); Spearman {pairs or 'n/a'}", file=self.file)
