@@ -388,8 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
-                   help="a word seen n times in a step moves by at most this many lookups' worth (4; higher "
-                        "learns frequent words faster, too high diverges)")
+                   help="a word seen n times in a step moves by at most this many lookups' worth (4; CBOW 2, "
+                        "which gives it more analogies for a little word similarity: README; higher learns "
+                        "frequent words faster, too high diverges)")
     t.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
                    help="train each chunk's sentences in a random order, so that a step mixes documents' topics "
                         "(on for skip-gram, off for CBOW and subword skip-gram: README, \"Quality\")")
