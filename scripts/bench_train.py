@@ -15,8 +15,9 @@ seconds of training (vocabulary building excluded for ours and gensim; fastText'
 includes reading the vocabulary, about 1 s of its time here). fastText is Facebook's `fasttext`
 package with subwords off (maxn 0: word-only skip-gram / CBOW) and its own default learning rate
 (0.05), as a user would run it. Accuracy: Google analogies (3CosAdd, gensim's rules,
-restrict_vocab 300000; semantic and syntactic), MSR's syntactic analogies (the same rules) and the
-Spearman correlation on each bundled word-pair set, computed by the same code (embeddings.benchmarks) for every trainer.
+restrict_vocab 300000; semantic and syntactic), MSR's syntactic analogies (the same rules) and
+the Spearman correlation on each bundled word-pair set, computed by the same code
+(embeddings.benchmarks) for every trainer.
 Peak MB is the worker process's peak RSS after training, before evaluation. A variant may set its
 own epochs (for instance as many as fit in gensim's time): its words/s count its own epochs, and
 "seconds" (median training time) shows whether it kept within a peer's budget. Ours is deterministic
@@ -182,10 +183,7 @@ def one_run(side: str, corpus: str, arch: str, args, settings: str = "", seed: i
 def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int) -> str:
     """Markdown: one line per (arch, trainer), medians of its runs; ratio against gensim's words/s."""
     from embeddings.benchmarks import MORE_ANALOGIES, WORD_PAIR_SETS
-    sets = list(WORD_PAIR_SETS)
-    # other analogy sets, in runs that scored them (runs from before they were added did not)
-    more = [name for name in MORE_ANALOGIES if all(name in r for _, _, runs in rows for r in runs
-                                                    if not r.get("diverged"))]
+    sets, more = list(WORD_PAIR_SETS), list(MORE_ANALOGIES)  # more: the other analogy sets (MSR)
     typos = any(r.get("typos") is not None for _, _, runs in rows for r in runs)
     head = ["arch", "trainer", "seconds", "words/s", "x gensim", "analogies", "semantic", "syntactic", *more, *sets,
             *(["typos"] if typos else []), "peak MB"]

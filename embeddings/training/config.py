@@ -21,8 +21,8 @@ WIDE = 4                 # processes from which a subword model's n-gram rows me
 # the start, not 0.3: WordSim-353 0.717 against 0.688 and analogies 22.89% against 22.40% (medians
 # of seeds 1-3; README, "Quality"); shuffled, CBOW's scores move either way, so it keeps the text's order.
 # CBOW caps a row at 2 lookups' worth a step, not 4: 22.83% analogies against 21.76% (medians of
-# seeds 1-3), 3.2 points over gensim's in gensim's time, every word-pair set still ahead of both
-# peers' CBOW (README, "The same time budget").
+# seeds 1-3), 3.2 points over gensim's, every word-pair set still ahead of gensim's and fastText's
+# CBOW, for 0.02 of WordSim-353 (README, "The same time budget").
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5, "shared_negatives": 32,
                               "shuffle": True, "min_lr_ratio": 0.1, "row_cap": 4.0},
                  "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0, "shared_negatives": 32,
