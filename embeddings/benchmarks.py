@@ -106,6 +106,11 @@ def pair_sets(paths: list[str | os.PathLike] | None = None) -> dict[str, Path]:
     return {name: DATA_DIR / file for name, file in WORD_PAIR_SETS.items()}
 
 
+def more_analogies(wv: WordVectors, method: str = "add", restrict_vocab: int = 300_000) -> dict[str, AnalogyResult]:
+    """The other bundled analogy sets (MORE_ANALOGIES: MSR), scored as the Google set is."""
+    return {name: evaluate_analogies(wv, DATA_DIR / file, method, restrict_vocab) for name, file in MORE_ANALOGIES.items()}
+
+
 def evaluate_all(wv: WordVectors, restrict_vocab: int = 300_000, method: str = "add",
                  analogies: str | os.PathLike | None = None,
                  pairs: list[str | os.PathLike] | None = None, compose: bool = False) -> Report:
@@ -117,10 +122,8 @@ def evaluate_all(wv: WordVectors, restrict_vocab: int = 300_000, method: str = "
     a model trained on a small corpus still gets the scores it can. compose: score word pairs
     with unseen words by their n-gram vectors (subword models) rather than skip them.
     """
-    report = Report(evaluate_analogies(wv, analogies or DATA_DIR / ANALOGIES, method, restrict_vocab))
-    if analogies is None:
-        report.more_analogies = {name: evaluate_analogies(wv, DATA_DIR / file, method, restrict_vocab)
-                                 for name, file in MORE_ANALOGIES.items()}
+    report = Report(evaluate_analogies(wv, analogies or DATA_DIR / ANALOGIES, method, restrict_vocab),
+                    more_analogies=more_analogies(wv, method, restrict_vocab) if analogies is None else {})
     for name, path in pair_sets(pairs).items():
         try:
             report.pairs[name] = evaluate_word_pairs(wv, path, restrict_vocab, compose)

@@ -153,7 +153,7 @@ def cmd_analogy(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .benchmarks import ANALOGIES, MORE_ANALOGIES, Report, evaluate_all
+    from .benchmarks import ANALOGIES, MORE_ANALOGIES, Report, evaluate_all, more_analogies
     from .formats import DATA_DIR
     from .similarity import evaluate_analogies
 
@@ -164,10 +164,8 @@ def cmd_evaluate(args) -> int:
     first = evaluate_all(wv, args.restrict_vocab, methods[0], args.analogies, args.pairs, compose)
     reports = {methods[0]: first}  # word pairs do not depend on the method: scored once
     for m in methods[1:]:
-        more = ({} if args.analogies else  # the other bundled sets go with the bundled Google set, as in evaluate_all
-                {name: evaluate_analogies(wv, DATA_DIR / file, m, args.restrict_vocab) for name, file in MORE_ANALOGIES.items()})
         reports[m] = Report(evaluate_analogies(wv, args.analogies or DATA_DIR / ANALOGIES, m, args.restrict_vocab),
-                            more_analogies=more)
+                            more_analogies={} if args.analogies else more_analogies(wv, m, args.restrict_vocab))
     pairs = first.pairs
     if args.json:
         def analogy_json(a):
