@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 import torch
 
 from embeddings.training.encoded import SENTENCE_END
-from embeddings.training.pairs import BatchMaker, mask_to_pairs, window_mask, window_offsets
+from embeddings.training.pairs import BatchMaker, alias_table, mask_to_pairs, window_mask, window_offsets
 
 
 def reference_pairs(ids, sentence, reach):
@@ -76,6 +77,17 @@ def test_noise_follows_distribution():
     maker = BatchMaker(np.ones(4), noise, 2, 8, 4, 4, torch.device("cpu"), gen)
     draws = maker.noise(100_000).numpy()
     assert np.allclose(np.bincount(draws, minlength=4) / 100_000, noise, atol=0.01)
+
+
+@pytest.mark.parametrize("probabilities", [[0.5, 0.3, 0.2, 0.0], [1.0], [3, 1, 1, 1, 0, 2],
+                                           list(np.random.default_rng(2).zipf(1.3, 5000) ** 0.6)])
+def test_alias_table_gives_each_word_its_probability_exactly(probabilities):
+    p = np.asarray(probabilities, dtype=float)
+    accept, alias = alias_table(p)
+    implied = accept / len(p)                       # slot i keeps its own word ...
+    np.add.at(implied, alias, (1 - accept) / len(p))  # ... or hands the rest of its share to alias[i]
+    assert np.allclose(implied, p / p.sum(), rtol=0, atol=1e-12)
+    assert ((accept >= 0) & (accept <= 1)).all()
 
 
 def test_fixed_window_pairs_every_word_within_the_window():

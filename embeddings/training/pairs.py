@@ -54,6 +54,30 @@ def mask_to_pairs(tokens: torch.Tensor, mask: torch.Tensor, window: int) -> list
     return pairs
 
 
+def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias method, in Vose's construction: (accept (V,) float64, alias (V,) int64) such
+    that drawing a slot i uniformly, then keeping i with probability accept[i] and taking alias[i]
+    otherwise, draws word j with probability probabilities[j] / their sum, exactly (to float64).
+
+    Each draw is then two gathers from tables the size of the vocabulary (a CPU's cache holds them),
+    not a binary search of a cumulative table: a step's 12K noise words in a tenth of the time.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    scaled = p * (len(p) / p.sum())                  # mean 1: each slot holds one word's worth
+    accept = np.ones(len(p))
+    alias = np.arange(len(p), dtype=np.int64)
+    small = np.flatnonzero(scaled < 1.0).tolist()
+    large = np.flatnonzero(scaled >= 1.0).tolist()
+    rest = scaled.tolist()
+    while small and large:                           # a slot under 1 is topped up by a word over 1
+        s, g = small.pop(), large[-1]
+        accept[s], alias[s] = rest[s], g
+        rest[g] -= 1.0 - rest[s]
+        if rest[g] < 1.0:
+            small.append(large.pop())
+    return accept, alias                             # what is left is 1 up to rounding: kept whole
+
+
 @dataclass
 class Batch:
     tokens: torch.Tensor     # (M + 2W,) int64 word ids of the centres and their context
@@ -72,8 +96,9 @@ class BatchMaker:
                  shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator,
                  noise_rows: str = "span", dynamic_window: bool = True, shuffle: bool = False):
         self.keep_prob = torch.as_tensor(keep_prob, dtype=torch.float32, device=device)  # (V,)
-        cdf = torch.as_tensor(np.cumsum(noise), dtype=torch.float64, device=device)
-        self.noise_cdf = (cdf / cdf[-1]).float()                                          # (V,)
+        accept, alias = alias_table(noise)
+        self.noise_accept = torch.as_tensor(accept, device=device)                        # (V,) float64
+        self.noise_alias = torch.as_tensor(alias, device=device)                          # (V,) int64
         self.window, self.batch_size, self.shared = window, batch_size, shared_negatives
         self.group_size = group_size
         self.noise_rows = noise_rows  # "span" (skip-gram: inputs) or "centres" (CBOW: window means)
@@ -150,9 +175,12 @@ class BatchMaker:
                                                lengths[order], output_size=len(ids)))
 
     def noise(self, n: int) -> torch.Tensor:
-        """n words from the noise distribution (inverse CDF, exact for any vocabulary size)."""
-        u = torch.rand(n, generator=self.gen, device=self.device)
-        return torch.searchsorted(self.noise_cdf, u).clamp_(max=len(self.noise_cdf) - 1)
+        """n words from the noise distribution, by the alias method (alias_table): one float64 draw
+        each, whose integer part picks a slot and whose fraction picks its word or its alias."""
+        slots = len(self.noise_alias)
+        x = torch.rand(n, generator=self.gen, device=self.device, dtype=torch.float64).mul_(slots)  # (n,)
+        slot = x.long().clamp_(max=slots - 1)                                                     # (n,)
+        return torch.where(x.sub_(slot) < self.noise_accept[slot], slot, self.noise_alias[slot])
 
     def batches(self, chunk: np.ndarray) -> Iterator[Batch]:
         """Yield the batches of one chunk of ids (a numpy array with SENTENCE_END marks)."""
