@@ -52,7 +52,7 @@ class _ComposeMean(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weight, rows, bag_starts, count, distinct, slot_bags, slot_starts, bag_scale):
-        sums = F.embedding_bag(rows, weight, bag_starts, mode="sum")                # (U, D)
+        sums = F.embedding_bag(rows, weight, bag_starts.to(rows.dtype), mode="sum")  # (U, D) int32 rows: offsets alike
         ctx.save_for_backward(distinct, slot_bags, slot_starts, bag_scale)
         ctx.shape = weight.shape
         return sums / count.unsqueeze(1)
