@@ -98,8 +98,10 @@ def _model(arch="skipgram", vocab=("the", "king", "queen", "kings", "a", "banana
     return model, sub
 
 
-def test_subword_input_is_the_mean_and_each_row_gets_the_whole_gradient():
+@pytest.mark.parametrize("table_dtype", [torch.int32, torch.int64])  # int64: a table past 2**31 entries
+def test_subword_input_is_the_mean_and_each_row_gets_the_whole_gradient(table_dtype):
     model, (rows, offsets) = _model()
+    model.sub_table = model.sub_table.to(table_dtype)
     tokens = torch.tensor([1, 2, 1, 5, 0, 1, 3])
     h = model.inputs(tokens)
     weight = model.in_embed.weight.detach()
