@@ -77,7 +77,8 @@ def cmd_train(args) -> int:
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
-                  "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams", "shuffle")
+                  "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams", "shuffle",
+                  "ngram_dropout", "lone_ngram_rate")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -398,6 +399,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fastText subwords: add each word's character n-grams of MIN..MAX characters, so words "
                         "never seen get vectors (e.g. 3-6; 0: off, the default)")
     t.add_argument("--buckets", type=int, help="n-gram rows the hashed n-grams share (2000000, as fastText)")
+    t.add_argument("--ngram-dropout", dest="ngram_dropout", type=float,
+                   help="with --subwords: each step leaves each of a word's n-grams out of its input with this "
+                        "chance, so the n-grams a typo keeps carry the word's meaning (0.3 skip-gram, 0 CBOW: "
+                        "README, \"N-gram dropout\")")
+    t.add_argument("--lone-ngram-rate", dest="lone_ngram_rate", type=float,
+                   help="with --subwords: an n-gram row that one word alone used in a step takes this part of "
+                        "its step, leaving more of the word's meaning to the n-grams it shares (0.75 skip-gram, "
+                        "1 CBOW: README, \"N-gram dropout\")")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,

@@ -10,7 +10,8 @@ same batches, one step each in turn (the order alternating), so both see the sam
 ratio of their summed step times is the comparison. Both start from the same seed, so matching
 weight norms at the end say the change kept the arithmetic (to rounding). The other revision is
 exported with `git archive` into a temporary folder and imported as a second package; it needs
-the same `build_model` and `RowCappedSGD` signatures as this tree.
+the same `build_model` and `RowCappedSGD` signatures as this tree (settings it predates, such as
+n-gram dropout, it trains without, so such an A/B times the setting too).
 
 Taken in turn, the two models share the cache: each step finds it full of the other model's rows.
 A change whose gain is that a step's rows stay cached for the next step (a smaller, denser matrix)
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import subprocess
 import sys
 import tempfile
@@ -76,8 +78,10 @@ def main(argv=None) -> int:
 
         def build(model_module, optim_module):
             torch.manual_seed(config.seed)
+            known = inspect.signature(model_module.build_model).parameters  # a revision from before a setting lacks it
+            extra = {k: getattr(config, k) for k in ("ngram_dropout", "lone_ngram_rate") if k in known}
             m = model_module.build_model(args.arch, len(vocab), config.dim, config.window, config.negative,
-                                         config.init, sub, buckets)
+                                         config.init, sub, buckets, **extra)
             return m, optim_module.RowCappedSGD(m.parameters(), lr=config.lr, cap=config.row_cap,
                                                 lookups=m.lookup_weights)
 
@@ -99,7 +103,10 @@ def main(argv=None) -> int:
             for name in (arms if i % 2 else reversed(arms)):
                 model, optimizer = arms[name]
                 start = time.perf_counter()
-                loss = model(**batch.as_kwargs())
+                kwargs = batch.as_kwargs()
+                if "seed" not in inspect.signature(model.forward).parameters:
+                    kwargs.pop("seed", None)    # a revision from before n-gram dropout
+                loss = model(**kwargs)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -59,7 +59,8 @@ def main(argv=None) -> int:
             c.for_corpus(T.kept_positions(vocab, c.sample))
             torch.manual_seed(c.seed)
             model = build_model(c.arch, len(vocab), c.dim, c.window, c.negative, c.init, sub,
-                                c.buckets if c.subwords else 0, c.row_cap)
+                                c.buckets if c.subwords else 0, c.row_cap, c.ngram_dropout,
+                                c.lone_ngram_rate)
             optimizer = RowCappedSGD(model.parameters(), lr=c.lr, cap=c.row_cap, lookups=model.lookup_weights)
             maker = T.batch_maker(c, vocab, torch.device("cpu"), torch.Generator().manual_seed(c.seed),
                                   model.noise_rows)

@@ -148,13 +148,74 @@ def test_subword_loss_backward_matches_autograd(arch):
     assert torch.allclose(ours, expected, atol=1e-5)
 
 
-def test_optimizer_caps_a_shared_row_per_word():
+def _kept_ngrams(model, tokens, seed):
+    """Each distinct word's rows that n-gram dropout keeps for `seed`, read off the gradient of
+    the word's input alone (rows that left it get none), as {word: set of rows}."""
+    kept = {}
+    for t in sorted(set(tokens.tolist())):
+        model.zero_grad(set_to_none=True)
+        h = model.inputs(tokens, seed)
+        h[tokens == t].sum().backward()
+        dense = model.in_embed.weight.grad.to_dense()              # the other words' rows: zero rows
+        kept[t] = set(dense.abs().sum(1).nonzero().squeeze(1).tolist())
+    return kept
+
+
+def test_ngram_dropout_keeps_the_own_row_and_means_only_the_rows_kept():
+    """With a seed, each distinct word's input is the mean of its own row and the n-grams kept;
+    only those rows get its gradient; the same seed keeps the same rows; no seed (or no gradient,
+    as when vectors are saved) keeps every row."""
+    vocab = ("the", "king", "queen", "kings", "a", "bread", "breads", "kingdom")  # no n-gram twice in a word
+    model, (rows, offsets) = _model(vocab=vocab, buckets=100_000)
+    assert all(len(set(rows[offsets[t]: offsets[t + 1]])) == offsets[t + 1] - offsets[t] for t in range(len(vocab)))
+    model.ngram_dropout = 0.5
+    tokens = torch.tensor([1, 2, 1, 5, 0, 1, 3, 6, 7, 6])
+    weight = model.in_embed.weight.detach()
+    kept = _kept_ngrams(model, tokens, seed=7)
+    assert kept == _kept_ngrams(model, tokens, seed=7)             # the seed decides
+    assert kept != _kept_ngrams(model, tokens, seed=8)
+    h = model.inputs(tokens, 7).detach()
+    left_out = 0
+    for t, ids in kept.items():
+        every = {t, *rows[offsets[t]: offsets[t + 1]].tolist()}
+        assert t in ids and ids <= every                           # the own row stays
+        left_out += len(every - ids)
+        assert torch.allclose(h[tokens == t], weight[sorted(ids)].mean(0), atol=1e-6)
+    assert left_out > 0
+    with torch.no_grad():                                          # saving vectors: every n-gram
+        full = model.inputs(tokens, 7)
+    for i, t in enumerate(tokens.tolist()):
+        assert torch.allclose(full[i], weight[[t] + rows[offsets[t]: offsets[t + 1]].tolist()].mean(0), atol=1e-6)
+    assert torch.allclose(model.inputs(tokens).detach(), full)     # no seed: every n-gram
+
+
+def test_ngram_dropout_and_lone_rate_are_subword_skipgram_defaults(small_corpus, tmp_path):
+    """Subword skip-gram drops n-grams and slows lone n-gram rows by default (CBOW and word-only
+    models do not); the batches carry the dropout's seeds, so a run is the same for the same seed
+    (and resumes alike: test_resume_with_subwords_equals_an_uninterrupted_run)."""
+    from embeddings.training.config import LONE_NGRAM_RATE, NGRAM_DROPOUT, TrainConfig
+    from embeddings.training.train import train
+    assert TrainConfig(minn=3, maxn=6).validate().ngram_dropout == NGRAM_DROPOUT > 0
+    assert TrainConfig(minn=3, maxn=6).validate().lone_ngram_rate == LONE_NGRAM_RATE < 1
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().lone_ngram_rate == 1
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().ngram_dropout == 0
+    assert TrainConfig().validate().ngram_dropout == 0
+    config = dict(dim=8, epochs=1, min_count=1, minn=3, maxn=4, buckets=300, batch_size=64, window=2)
+    whole = train(TrainConfig(**config), [small_corpus], progress=False)
+    again = train(TrainConfig(**config), [small_corpus], progress=False)
+    np.testing.assert_array_equal(whole.vectors.vectors, again.vectors.vectors)
+    none = train(TrainConfig(**config, ngram_dropout=0.0), [small_corpus], progress=False)
+    assert not np.allclose(whole.vectors.vectors, none.vectors.vectors)
+
+
+@pytest.mark.parametrize("lone_rate", [1.0, 0.5])
+def test_optimizer_caps_a_shared_row_per_word(lone_rate):
     """Each word's gradient counts at most `cap` occurrences' worth (as its own row does), and a
-    row then moves by min(1, cap / words that used it) of the sum: checked against a plain loop
-    over every occurrence's gradient."""
+    row then moves by min(1, cap / words that used it) of the sum, times lone_ngram_rate for an
+    n-gram row one word alone used: checked against a plain loop over every occurrence's gradient."""
     from embeddings.training.optim import RowCappedSGD
     model, (rows, offsets) = _model()
-    model.row_cap = 2.0
+    model.row_cap, model.lone_ngram_rate = 2.0, lone_rate
     tokens = torch.tensor([1] * 9 + [2, 3, 1, 0, 5, 5])
     before = model.in_embed.weight.detach().clone()
     opt = RowCappedSGD(model.parameters(), lr=0.1, cap=2.0, lookups=model.lookup_weights)
@@ -168,9 +229,11 @@ def test_optimizer_caps_a_shared_row_per_word():
     words_per_row = np.bincount([r for r, _ in entries], minlength=before.shape[0])
     expected = before.clone()
     for r, t in entries:
-        expected[r] -= 0.1 * min(1.0, 2.0 / words_per_row[r]) * word_grad[t]
+        lone = r >= 6 and words_per_row[r] == 1                     # an n-gram row (not a word's own) of one word
+        expected[r] -= 0.1 * min(1.0, 2.0 / words_per_row[r]) * (lone_rate if lone else 1.0) * word_grad[t]
     assert torch.allclose(model.in_embed.weight.detach(), expected, atol=1e-5)
     assert occurrences[1] == 10 and not torch.allclose(before[1], expected[1])  # the capped word moved
+    assert any(r >= 6 and words_per_row[r] == 1 for r, _ in entries)         # lone n-gram rows were there
     grad = model.in_embed.weight.grad               # one gradient row per distinct row, as the optimizer assumes
     assert len(torch.unique(grad._indices()[0])) == grad._indices().shape[1]
 
@@ -211,6 +274,14 @@ def test_config_refuses_bad_subword_settings():
         TrainConfig(minn=3, maxn=6, buckets=0).validate()
     with pytest.raises(ValueError, match="word-only"):
         TrainConfig(minn=3, maxn=6, vectors="input+output").validate()
+    with pytest.raises(ValueError, match="ngram_dropout must be"):
+        TrainConfig(minn=3, maxn=6, ngram_dropout=1.0).validate()
+    with pytest.raises(ValueError, match="needs subwords"):
+        TrainConfig(ngram_dropout=0.2).validate()
+    with pytest.raises(ValueError, match="lone_ngram_rate must be"):
+        TrainConfig(minn=3, maxn=6, lone_ngram_rate=0).validate()
+    with pytest.raises(ValueError, match="needs subwords"):
+        TrainConfig(lone_ngram_rate=0.5).validate()
 
 
 # --- fastText's .bin: round trips through gensim and our reader's refusals -----------------------

@@ -24,9 +24,11 @@ WIDE = 4                 # processes from which a subword model's n-gram rows me
 # seeds 1-3), 3.2 points over gensim's, every word-pair set still ahead of gensim's and fastText's
 # CBOW, for 0.02 of WordSim-353 (README, "The same time budget").
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5, "shared_negatives": 32,
-                              "shuffle": True, "min_lr_ratio": 0.1, "row_cap": 4.0},
+                              "shuffle": True, "min_lr_ratio": 0.1, "row_cap": 4.0, "ngram_dropout": 0.0,
+                              "lone_ngram_rate": 1.0},
                  "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0, "shared_negatives": 32,
-                          "shuffle": False, "min_lr_ratio": 0.3, "row_cap": 2.0}}
+                          "shuffle": False, "min_lr_ratio": 0.3, "row_cap": 2.0, "ngram_dropout": 0.0,
+                          "lone_ngram_rate": 1.0}}
 # The noise distribution's exponent (README, "Quality"): fastText's 0.5 gives better analogies and
 # word similarity than word2vec's 0.75 here, over two seeds, for both archs (word-only).
 NS_EXPONENT = 0.5
@@ -39,7 +41,15 @@ NS_EXPONENT = 0.5
 # reads WordSim-353 0.696 against 0.652 and analogies level, but its step is 0.93x as fast (README).
 # Subword CBOW keeps the row cap of 4: at 2 it read 39.86% analogies against 42.56%, and less on
 # every word-pair set and on MSR (seed 1; README, "Over seeds").
-SUBWORD_DEFAULTS = {"skipgram": {"shared_negatives": 48, "ns_exponent": 0.6, "shuffle": False, "min_lr_ratio": 0.3},
+# Subword skip-gram leaves each of a word's n-grams out of a step's input with probability
+# NGRAM_DROPOUT (never the word's own row), so that the n-grams a typo keeps say what the word means,
+# and an n-gram row that one word alone used in a step moves at LONE_NGRAM_RATE of its step, which
+# leaves more of the meaning to the shared n-grams: both together lead gensim's FastText on every
+# score, typos included (README, "N-gram dropout").
+NGRAM_DROPOUT = 0.3
+LONE_NGRAM_RATE = 0.75
+SUBWORD_DEFAULTS = {"skipgram": {"shared_negatives": 48, "ns_exponent": 0.6, "shuffle": False, "min_lr_ratio": 0.3,
+                                 "ngram_dropout": NGRAM_DROPOUT, "lone_ngram_rate": LONE_NGRAM_RATE},
                     "cbow": {"init": 1.0, "row_cap": 4.0}}
 # Positions per step (README, "Batch size on a small corpus"): 8,192 on a corpus as big as the
 # bundled one (2,048 is no better there, 32,768 slightly better); a smaller corpus takes smaller
@@ -68,6 +78,8 @@ class TrainConfig:
     min_lr_ratio: float | None = None  # the decay stops at lr * this (None: 0.1 skip-gram, 0.3 CBOW and subword skip-gram)
     init: float | None = None     # inputs start uniform in +-init/dim, outputs at 0 (None: 0.5 skip-gram, 5 CBOW, 1 subword CBOW)
     row_cap: float | None = None  # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient (None: 4, CBOW 2)
+    ngram_dropout: float | None = None  # subwords: each n-gram leaves a word's input with this chance a step (None: 0.3 skip-gram, 0 CBOW)
+    lone_ngram_rate: float | None = None  # subwords: an n-gram row one word alone used in a step takes this part of its step (None: 0.75 skip-gram, 1 CBOW)
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
     shuffle: bool | None = None   # each chunk's sentences in a random order: a step mixes topics (None: word-only skip-gram)
     vectors: str = "input"        # saved vectors: "input" (word2vec's W) or "input+output" (W + C, Levy et al. 2015)
@@ -87,7 +99,7 @@ class TrainConfig:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
         for name in ("lr", "group_size", "init", "ns_exponent", "shared_negatives", "shuffle", "min_lr_ratio",
-                     "row_cap"):
+                     "row_cap", "ngram_dropout", "lone_ngram_rate"):
             if getattr(self, name) is None:
                 setattr(self, name, self.default(name))
         if self.chunk_tokens is None:  # torchrun's processes merge after each chunk (distributed.py)
@@ -111,6 +123,14 @@ class TrainConfig:
             raise ValueError("lr must be positive, not 0")
         if not self.row_cap > 0 or self.row_cap == float("inf"):
             raise ValueError(f"row_cap must be a positive number, not {self.row_cap!r}")
+        if not 0 <= self.ngram_dropout < 1:  # also rejects NaN
+            raise ValueError(f"ngram_dropout must be at least 0 and under 1, not {self.ngram_dropout!r}")
+        if self.ngram_dropout and not self.subwords:
+            raise ValueError("ngram_dropout leaves out character n-grams: it needs subwords (minn, maxn)")
+        if not 0 < self.lone_ngram_rate <= 1:
+            raise ValueError(f"lone_ngram_rate must be over 0 and at most 1, not {self.lone_ngram_rate!r}")
+        if self.lone_ngram_rate != 1 and not self.subwords:
+            raise ValueError("lone_ngram_rate steps character n-gram rows: it needs subwords (minn, maxn)")
         if self.vectors not in VECTORS:
             raise ValueError(f"vectors must be one of {', '.join(VECTORS)}, not {self.vectors!r}")
         for name in ("minn", "maxn", "buckets", "sync_rows", "sync_ngrams"):
@@ -129,7 +149,7 @@ class TrainConfig:
 
     def default(self, name: str):
         """The default of a per-architecture field (lr, group_size, init, ns_exponent, shared_negatives, shuffle,
-        min_lr_ratio, row_cap) for this arch, with or without subwords."""
+        min_lr_ratio, row_cap, ngram_dropout, lone_ngram_rate) for this arch, with or without subwords."""
         defaults = {**ARCH_DEFAULTS[self.arch], "ns_exponent": NS_EXPONENT}
         return {**defaults, **(SUBWORD_DEFAULTS[self.arch] if self.subwords else {})}[name]
 
@@ -167,5 +187,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
-        # a checkpoint from before sentences were shuffled trained them in the text's order
-        return cls(**{"shuffle": False, **{k: v for k, v in data.items() if k in known}})
+        # a checkpoint from before sentences were shuffled trained them in the text's order, and one
+        # from before n-gram dropout kept every n-gram and stepped every n-gram row in full
+        return cls(**{"shuffle": False, "ngram_dropout": 0.0, "lone_ngram_rate": 1.0,
+                      **{k: v for k, v in data.items() if k in known}})

@@ -75,10 +75,13 @@ class _Word2Vec(nn.Module):
     noise_rows: str                               # rows that share noise words: "span" or "centres"
 
     def __init__(self, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
-                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0, row_cap: float = 4.0):
+                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0, row_cap: float = 4.0,
+                 ngram_dropout: float = 0.0, lone_ngram_rate: float = 1.0):
         super().__init__()
         self.window, self.negative = window, negative
         self.row_cap = row_cap  # with subwords: a word's gradient counts at most this many occurrences
+        self.ngram_dropout = ngram_dropout  # with subwords: an n-gram's chance to leave a word's input in a step
+        self.lone_ngram_rate = lone_ngram_rate  # with subwords: the step of an n-gram row one word alone used
         # the word vectors we keep (then, with subwords, one row per n-gram bucket)
         # (allocated onto huge pages before their first write: steps use rows all over them; memory.py)
         self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True,
@@ -108,7 +111,7 @@ class _Word2Vec(nn.Module):
             self.register_buffer("sub_start", torch.from_numpy(starts), persistent=False)       # (V,)
             self.register_buffer("sub_count", torch.from_numpy(lengths), persistent=False)      # (V,)
 
-    def inputs(self, tokens: torch.Tensor) -> torch.Tensor:
+    def inputs(self, tokens: torch.Tensor, seed: int | None = None) -> torch.Tensor:
         """Input vectors of tokens (n,) -> (n, D): a row each, or with subwords the mean of the
         word's row and its n-grams' rows.
 
@@ -119,6 +122,16 @@ class _Word2Vec(nn.Module):
         up), so it caps a shared n-gram row per word: a 3-gram
         used by many words learns from each of them, as in fastText's one-at-a-time updates, where
         capping it per lookup left it little of its words' meaning (README, "Subwords").
+
+        With `ngram_dropout` and a `seed` (training), each distinct word leaves out each of its
+        n-grams with that chance in this step: its input is the mean of its own row and the n-grams
+        kept, and only those rows learn from it. A typo keeps some of its word's n-grams and loses
+        the rest, so n-grams that must stand in for each other carry more of the word's meaning
+        (README, "N-gram dropout"). The word's own row always stays: a word is never left empty.
+
+        An n-gram row that one word alone used in the step (a long n-gram of a rare word, mostly)
+        moves at `lone_ngram_rate` of its step: with dropout, slower lone rows leave more of the
+        word's meaning to the n-grams it shares, which syntactic analogies and typos need.
         """
         if not self.subwords:
             return self.in_embed(tokens)
@@ -131,6 +144,14 @@ class _Word2Vec(nn.Module):
         bag = torch.repeat_interleave(torch.arange(unique.shape[0], device=tokens.device), count, output_size=total)
         shift = torch.repeat_interleave(self.sub_start[unique] - bag_starts, count, output_size=total)  # (T,)
         rows = self.sub_table[shift + torch.arange(total, device=tokens.device)]  # (T,) each entry's row, bag by bag
+        if self.ngram_dropout and seed is not None and torch.is_grad_enabled():
+            draws = torch.Generator(device=tokens.device).manual_seed(seed)
+            keep = torch.rand(total, generator=draws, device=tokens.device) >= self.ngram_dropout  # (T,)
+            keep[bag_starts] = True                                    # each word's own row
+            kept = keep.nonzero().squeeze(1)                           # (T',) the entries kept, bag by bag
+            rows, bag = rows[kept], bag[kept]
+            count = torch.bincount(bag, minlength=unique.shape[0])     # (U,) rows per word now
+            bag_starts = torch.cumsum(count, 0) - count
         distinct, slot, order, slot_starts = _group_by_row(rows)
         distinct = distinct.long()                                     # (R,) as indices of the sparse gradient
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
@@ -143,6 +164,9 @@ class _Word2Vec(nn.Module):
             word_scale = (self.row_cap / totals).clamp_(max=1.0)                   # (U,)
             share = occurrences.to(dtype) / totals                                 # (U,) this rank's part
             lookups = torch.bincount(slot, weights=share[slot_bags], minlength=distinct.shape[0]).to(dtype)  # (R,)
+        if self.lone_ngram_rate != 1:  # an n-gram row one word alone used moves at this part of its step:
+            # the optimizer's min(1, cap / lookups) then reads rate * min(1, cap / lookups)
+            lookups = torch.where(lookups <= 1, lookups.clamp(min=self.row_cap) / self.lone_ngram_rate, lookups)
         # a word's own row (the first U distinct rows are the words, in `unique`'s order) is its
         # alone: its gradient comes uncapped and is counted in occurrences, as a word-only row's, so
         # the optimizer caps it the same (and several processes can add their rows' steps up)
@@ -159,9 +183,11 @@ class _Word2Vec(nn.Module):
         RowCappedSGD counts the others."""
         return {self.in_embed.weight: self._lookups} if self.subwords else {}
 
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor,
+                seed: int | None = None) -> torch.Tensor:
+        """The batch's loss (pairs.Batch: tokens, mask, negatives; seed: for n-gram dropout)."""
         m = mask.shape[0]
-        h = self.inputs(tokens)                                       # (M+2W, D) inputs of the span
+        h = self.inputs(tokens, seed)                                 # (M+2W, D) inputs of the span
         centres = tokens[self.window: self.window + m]                # (M,)
         out = self.out_embed(torch.cat([centres, negatives.reshape(-1)]))  # (M+G*N, D) one lookup
         return self.loss_function.apply(h, out, mask, self.negative, negatives.shape[0])  # mask: bool
@@ -187,8 +213,10 @@ class CBOW(_Word2Vec):
 
 def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0,
-                row_cap: float = 4.0) -> _Word2Vec:
+                row_cap: float = 4.0, ngram_dropout: float = 0.0, lone_ngram_rate: float = 1.0) -> _Word2Vec:
     """subwords: each word's n-gram rows (subwords.subword_rows, bucket rows counted from vocab_size);
-    row_cap: the optimizer's, which the subword input applies per word (see _Word2Vec.inputs)."""
+    row_cap: the optimizer's, which the subword input applies per word; ngram_dropout: each n-gram's
+    chance to leave a word's input in a step; lone_ngram_rate: the part of its step that an n-gram
+    row used by one word alone in a step takes (see _Word2Vec.inputs)."""
     return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init, subwords, buckets,
-                                                      row_cap)
+                                                      row_cap, ngram_dropout, lone_ngram_rate)

@@ -85,9 +85,11 @@ class Batch:
     mask: torch.Tensor       # (M, 2W+1) bool: is tokens[i + k] in centre i's window
     negatives: torch.Tensor  # (G, N) int64 noise words; consecutive input rows share a group's N
     words: float             # corpus words (before subsampling) this batch stands for
+    seed: int | None = None  # seeds the model's own draws for this batch (n-gram dropout), if it makes any
 
     def as_kwargs(self) -> dict:
-        return {"tokens": self.tokens, "mask": self.mask, "negatives": self.negatives}
+        kwargs = {"tokens": self.tokens, "mask": self.mask, "negatives": self.negatives}
+        return kwargs if self.seed is None else {**kwargs, "seed": self.seed}
 
 
 class BatchMaker:
@@ -95,7 +97,8 @@ class BatchMaker:
 
     def __init__(self, keep_prob: np.ndarray, noise: np.ndarray, window: int, batch_size: int,
                  shared_negatives: int, group_size: int, device: torch.device, generator: torch.Generator,
-                 noise_rows: str = "span", dynamic_window: bool = True, shuffle: bool = False):
+                 noise_rows: str = "span", dynamic_window: bool = True, shuffle: bool = False,
+                 seeds: bool = False):
         self.keep_prob = torch.as_tensor(keep_prob, dtype=torch.float32, device=device)  # (V,)
         accept, alias = alias_table(noise)
         self.noise_accept = torch.as_tensor(accept, device=device)                        # (V,) float64
@@ -105,6 +108,9 @@ class BatchMaker:
         self.noise_rows = noise_rows  # "span" (skip-gram: inputs) or "centres" (CBOW: window means)
         self.dynamic_window = dynamic_window
         self.shuffle = shuffle  # each chunk's sentences in a random order (shuffle_sentences)
+        # a seed per batch for the model's own draws, from this generator: a resumed run, which draws
+        # the batches of its chunk again, gives the model the same draws as an uninterrupted one
+        self.seeds = seeds
         self.device, self.gen = device, generator
         self._kept: dict[str, torch.Tensor] = {}  # a chunk's arrays, in storage reused by the next chunk
         self.piece = PIECE_TOKENS if device.type == "cpu" else None  # a GPU subsamples a chunk at once
@@ -207,5 +213,6 @@ class BatchMaker:
             e = min(L, s + M)
             groups = -(-(e - s + extra) // self.group_size)
             negatives = self.noise(groups * self.shared).view(groups, self.shared)     # (G, N)
+            seed = int(torch.randint(1 << 62, (1,), generator=self.gen, device=self.device)) if self.seeds else None
             yield Batch(ids_p[s: e + 2 * W].clone(), window_mask(sentence, reach, W, s, e), negatives,  # ids_p is reused
-                        n_words * (e - s) / L)
+                        n_words * (e - s) / L, seed)

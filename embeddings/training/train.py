@@ -213,7 +213,8 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
         subwords = subword_rows(vocab.words, config.minn, config.maxn, config.buckets, len(vocab))
         buckets = config.buckets
     model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative, config.init,
-                        subwords, buckets, config.row_cap).to(device)
+                        subwords, buckets, config.row_cap, config.ngram_dropout,
+                        config.lone_ngram_rate).to(device)
     gen = torch.Generator(device=device)
     gen.manual_seed(config.seed + rank)
     if checkpoint is not None:
@@ -249,7 +250,8 @@ def batch_maker(config: TrainConfig, vocab, device: torch.device, generator: tor
     """The batches a validated config asks for: its subsampling, noise words, windows and groups."""
     return BatchMaker(vocab.keep_probabilities(config.sample), vocab.noise_distribution(config.ns_exponent),
                       config.window, config.centres_per_batch(), config.shared_negatives, config.group_size,
-                      device, generator, noise_rows, config.dynamic_window, config.shuffle)
+                      device, generator, noise_rows, config.dynamic_window, config.shuffle,
+                      seeds=config.subwords and config.ngram_dropout > 0)
 
 
 # --- phase 3: the loop -----------------------------------------------------------------------------
