@@ -379,20 +379,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "with --subwords; word2vec and gensim use 0.75)")
     t.add_argument("--group-size", dest="group_size", type=int,
                    help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; smaller groups "
-                        "draw more noise words per step, which is slower and, with subwords, learns more: README)")
+                        "draw more noise words per step, which is slower and, with subwords, learns more: docs/subwords.md)")
     t.add_argument("--shared-negatives", dest="shared_negatives", type=int,
                    help="noise words in each group's draw, each weighted negative/this (32; 48 skip-gram with "
-                        "--subwords, which learns more from them: README)")
+                        "--subwords, which learns more from them: docs/subwords.md)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")
     t.add_argument("--row-cap", dest="row_cap", type=float,
                    help="a word seen n times in a step moves by at most this many lookups' worth (4; CBOW 2, "
-                        "which gives it more analogies for a little word similarity: README; higher learns "
+                        "which gives it more analogies for a little word similarity: docs/performance.md; higher learns "
                         "frequent words faster, too high diverges)")
     t.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
                    help="train each chunk's sentences in a random order, so that a step mixes documents' topics "
-                        "(on for skip-gram, off for CBOW and subword skip-gram: README, \"Quality\")")
+                        "(on for skip-gram, off for CBOW and subword skip-gram: docs/performance.md, \"Quality\")")
     t.add_argument("--vectors", choices=["input", "input+output"],
                    help="vectors to save: input (word2vec's) or input+output (W + C, Levy et al. 2015) (input)")
     t.add_argument("--subwords", metavar="MIN-MAX",
@@ -402,11 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ngram-dropout", dest="ngram_dropout", type=float,
                    help="with --subwords: each step leaves each of a word's n-grams out of its input with this "
                         "chance, so the n-grams a typo keeps carry the word's meaning (0.3 skip-gram, 0 CBOW: "
-                        "README, \"N-gram dropout\")")
+                        "docs/subwords.md, \"N-gram dropout\")")
     t.add_argument("--lone-ngram-rate", dest="lone_ngram_rate", type=float,
                    help="with --subwords: an n-gram row that one word alone used in a step takes this part of "
                         "its step, leaving more of the word's meaning to the n-grams it shares (0.75 skip-gram, "
-                        "1 CBOW: README, \"N-gram dropout\")")
+                        "1 CBOW: docs/subwords.md, \"N-gram dropout\")")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,

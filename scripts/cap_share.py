@@ -6,7 +6,7 @@
 A row looked up n > cap times in a step moves by cap / n of its summed gradient (optim.py), so
 n - cap of its lookups' worth is set aside. This counts, per step, the distinct words of the
 span, the rows over the cap and the share of lookups set aside, over the same chunks and seed,
-for both orders (README, "Sentences shuffled").
+for both orders (docs/performance.md, "Sentences shuffled").
 """
 
 from __future__ import annotations

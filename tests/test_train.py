@@ -172,7 +172,7 @@ def test_shared_negatives_default_per_model_and_reach_the_noise_draws(small_corp
 
 def test_init_defaults_per_arch_and_is_used(small_corpus, tmp_path):
     assert TrainConfig().validate().init == 0.5                      # skip-gram: word2vec's
-    assert TrainConfig(arch="cbow").validate().init == 5.0           # CBOW: 10x wider (README, "Quality")
+    assert TrainConfig(arch="cbow").validate().init == 5.0           # CBOW: 10x wider (docs/performance.md, "Quality")
     assert TrainConfig(arch="cbow", init=0.5).validate().init == 0.5  # a choice is kept
     assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().init == 1.0          # subword CBOW: fastText's
     assert TrainConfig(arch="skipgram", minn=3, maxn=6).validate().init == 0.5

@@ -9,50 +9,50 @@ from ..subwords import DEFAULT_BUCKETS
 
 ARCHS = ("skipgram", "cbow")
 VECTORS = ("input", "input+output")
-CHUNK_TOKENS = 1 << 19  # one process: 512K tokens per chunk (128K: 25 MB less memory, but CBOW 1.2 analogy points worse: README)
-MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one process with 2 (README)
-SUBWORD_MERGE_TOKENS = 1 << 18  # a subword model with WIDE or more: 256K (its word pairs held only so: README)
+CHUNK_TOKENS = 1 << 19  # one process: 512K tokens per chunk (128K: 25 MB less memory, but CBOW 1.2 analogy points worse: docs/performance.md)
+MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one process with 2 (docs/distributed.md)
+SUBWORD_MERGE_TOKENS = 1 << 18  # a subword model with WIDE or more: 256K (its word pairs held only so: docs/subwords.md)
 WIDE = 4                 # processes from which a subword model's n-gram rows merge harder and more often
-# Measured on the bundled corpus (README, "Quality"): CBOW keeps its accuracy with four times the rows
+# Measured on the bundled corpus (docs/performance.md, "Quality"): CBOW keeps its accuracy with four times the rows
 # per noise group; both learn more per epoch above word2vec.c's starting rates (0.025, 0.05), as
 # fastText at 0.05 does: skip-gram at 2x (4x diverges), CBOW at 1.5x (2x: fewer analogies). CBOW
 # also learns more from a 10x wider start than word2vec's +-0.5/dim (two seeds); skip-gram does not.
 # Skip-gram trains each chunk's sentences in a random order, with its rate's decay down to 0.1 of
 # the start, not 0.3: WordSim-353 0.717 against 0.688 and analogies 22.89% against 22.40% (medians
-# of seeds 1-3; README, "Quality"); shuffled, CBOW's scores move either way, so it keeps the text's order.
+# of seeds 1-3; docs/performance.md, "Quality"); shuffled, CBOW's scores move either way, so it keeps the text's order.
 # CBOW caps a row at 2 lookups' worth a step, not 4: 22.83% analogies against 21.76% (medians of
 # seeds 1-3), 3.2 points over gensim's, every word-pair set still ahead of gensim's and fastText's
-# CBOW, for 0.02 of WordSim-353 (README, "The same time budget").
+# CBOW, for 0.02 of WordSim-353 (docs/performance.md, "The same time budget").
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5, "shared_negatives": 32,
                               "shuffle": True, "min_lr_ratio": 0.1, "row_cap": 4.0, "ngram_dropout": 0.0,
                               "lone_ngram_rate": 1.0},
                  "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0, "shared_negatives": 32,
                           "shuffle": False, "min_lr_ratio": 0.3, "row_cap": 2.0, "ngram_dropout": 0.0,
                           "lone_ngram_rate": 1.0}}
-# The noise distribution's exponent (README, "Quality"): fastText's 0.5 gives better analogies and
+# The noise distribution's exponent (docs/performance.md, "Quality"): fastText's 0.5 gives better analogies and
 # word similarity than word2vec's 0.75 here, over two seeds, for both archs (word-only).
 NS_EXPONENT = 0.5
-# A subword model's own defaults (README, "Over seeds": medians over three seeds). Skip-gram: each
+# A subword model's own defaults (docs/subwords.md, "Over seeds": medians over three seeds). Skip-gram: each
 # group of 32 inputs shares 48 noise words, not 32, drawn in proportion to count ** 0.6: 43.06%
 # analogies against 41.75% (32 words at count ** 0.5), for 0.91x the speed (16-row groups of 32 words:
 # 42.89% at 0.89x). CBOW: fastText's +-1/dim start, 0.2-0.35 more analogy points than the wide one
 # on each seed (its inputs are means of ~20 rows); word pairs alike.
 # Subword skip-gram keeps the text's order and the decay to 0.3: shuffled, with the decay to 0.1, it
-# reads WordSim-353 0.696 against 0.652 and analogies level, but its step is 0.93x as fast (README).
+# reads WordSim-353 0.696 against 0.652 and analogies level, but its step is 0.93x as fast (docs/subwords.md).
 # Subword CBOW keeps the row cap of 4: at 2 it read 39.86% analogies against 42.56%, and less on
-# every word-pair set and on MSR (seed 1; README, "Over seeds").
+# every word-pair set and on MSR (seed 1; docs/subwords.md, "Over seeds").
 # Subword skip-gram leaves each of a word's n-grams out of a step's input with probability
 # NGRAM_DROPOUT (never the word's own row), so that the n-grams a typo keeps say what the word means,
 # and an n-gram row that one word alone used in a step moves at LONE_NGRAM_RATE of its step, which
 # leaves more of the meaning to the shared n-grams: both together lead gensim's FastText on every
-# score but typos, where it is level (README, "N-gram dropout"). CBOW keeps every n-gram: dropout 0.3
+# score but typos, where it is level (docs/subwords.md, "N-gram dropout"). CBOW keeps every n-gram: dropout 0.3
 # cost it 1.2 analogy points and five of six word-pair sets for 0.4 typo points (seed 1).
 NGRAM_DROPOUT = 0.3
 LONE_NGRAM_RATE = 0.75
 SUBWORD_DEFAULTS = {"skipgram": {"shared_negatives": 48, "ns_exponent": 0.6, "shuffle": False, "min_lr_ratio": 0.3,
                                  "ngram_dropout": NGRAM_DROPOUT, "lone_ngram_rate": LONE_NGRAM_RATE},
                     "cbow": {"init": 1.0, "row_cap": 4.0}}
-# Positions per step (README, "Batch size on a small corpus"): 8,192 on a corpus as big as the
+# Positions per step (docs/performance.md, "Batch size on a small corpus"): 8,192 on a corpus as big as the
 # bundled one (2,048 is no better there, 32,768 slightly better); a smaller corpus takes smaller
 # batches, so that an epoch is at least STEPS_PER_EPOCH steps of its kept (subsampled) positions,
 # down to MIN_BATCH_SIZE.

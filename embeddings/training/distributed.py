@@ -32,8 +32,8 @@ from .optim import RowCappedSGD, capped_step
 
 TIMEOUT = timedelta(seconds=int(os.environ.get("EMBEDDINGS_DIST_TIMEOUT", "120")))  # a lost rank -> error
 MERGE_CAP = 2  # a row's merged update is at most this many ranks' mean update (see merge_updates)
-NGRAM_MERGE_CAP = 1  # an n-gram row's: the mean update of the ranks that changed it (README, "Subwords")
-WIDE_NGRAM_MERGE_CAP = 2  # from config.WIDE processes on (and chunks half as long): measured with 4 (README)
+NGRAM_MERGE_CAP = 1  # an n-gram row's: the mean update of the ranks that changed it (docs/subwords.md)
+WIDE_NGRAM_MERGE_CAP = 2  # from config.WIDE processes on (and chunks half as long): measured with 4 (docs/subwords.md)
 _ERRORS = (RuntimeError, ValueError) + tuple(e for e in (getattr(dist, "DistError", None),) if e)
 
 

@@ -37,6 +37,19 @@ def _group_by_row(rows: torch.Tensor):
     return sorted_rows[first], torch.cumsum(first, 0) - 1, order, first.nonzero().squeeze(1)
 
 
+def _drop_ngrams(rows: torch.Tensor, bag: torch.Tensor, bag_starts: torch.Tensor, p: float, seed: int):
+    """N-gram dropout: leave out each (word, n-gram) entry of rows / bag (T,) with chance p, drawn
+    from `seed`, but never a word's own row (its first entry, at bag_starts (U,)). Returns the
+    entries kept, still bag by bag, with each bag's new count and start (U,)."""
+    draws = torch.Generator(device=rows.device).manual_seed(seed)
+    keep = torch.rand(rows.shape[0], generator=draws, device=rows.device) >= p  # (T,)
+    keep[bag_starts] = True                                                     # each word's own row
+    kept = keep.nonzero().squeeze(1)                                            # (T',) bag by bag
+    rows, bag = rows[kept], bag[kept]
+    count = torch.bincount(bag, minlength=bag_starts.shape[0])                  # (U,) rows per word now
+    return rows, bag, count, torch.cumsum(count, 0) - count
+
+
 class _ComposeMean(torch.autograd.Function):
     """Each bag's input vector: the mean of its rows of `weight`; backward gives every row the
     whole gradient of its bags' means (fastText's update), each bag's scaled by `bag_scale` (but
@@ -121,13 +134,13 @@ class _Word2Vec(nn.Module):
         optimizer how many words used each n-gram row (and how often each word's own row was looked
         up), so it caps a shared n-gram row per word: a 3-gram
         used by many words learns from each of them, as in fastText's one-at-a-time updates, where
-        capping it per lookup left it little of its words' meaning (README, "Subwords").
+        capping it per lookup left it little of its words' meaning (docs/subwords.md).
 
         With `ngram_dropout` and a `seed` (training), each distinct word leaves out each of its
         n-grams with that chance in this step: its input is the mean of its own row and the n-grams
         kept, and only those rows learn from it. A typo keeps some of its word's n-grams and loses
         the rest, so n-grams that must stand in for each other carry more of the word's meaning
-        (README, "N-gram dropout"). The word's own row always stays: a word is never left empty.
+        (docs/subwords.md, "N-gram dropout"). The word's own row always stays: a word is never left empty.
 
         An n-gram row that one word alone used in the step (a long n-gram of a rare word, mostly)
         moves at `lone_ngram_rate` of its step: with dropout, slower lone rows leave more of the
@@ -145,13 +158,7 @@ class _Word2Vec(nn.Module):
         shift = torch.repeat_interleave(self.sub_start[unique] - bag_starts, count, output_size=total)  # (T,)
         rows = self.sub_table[shift + torch.arange(total, device=tokens.device)]  # (T,) each entry's row, bag by bag
         if self.ngram_dropout and seed is not None and torch.is_grad_enabled():
-            draws = torch.Generator(device=tokens.device).manual_seed(seed)
-            keep = torch.rand(total, generator=draws, device=tokens.device) >= self.ngram_dropout  # (T,)
-            keep[bag_starts] = True                                    # each word's own row
-            kept = keep.nonzero().squeeze(1)                           # (T',) the entries kept, bag by bag
-            rows, bag = rows[kept], bag[kept]
-            count = torch.bincount(bag, minlength=unique.shape[0])     # (U,) rows per word now
-            bag_starts = torch.cumsum(count, 0) - count
+            rows, bag, count, bag_starts = _drop_ngrams(rows, bag, bag_starts, self.ngram_dropout, seed)
         distinct, slot, order, slot_starts = _group_by_row(rows)
         distinct = distinct.long()                                     # (R,) as indices of the sparse gradient
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
