@@ -189,3 +189,20 @@ def test_embedding_matrices_start_as_word2vec_and_ask_for_huge_pages():
     big = torch.empty(5 << 20, dtype=torch.uint8)                       # holds at least one whole 2 MB page
     thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
     assert advise_huge_pages(big) == (thp.exists() and "[never]" not in thp.read_text())
+
+
+@pytest.mark.parametrize("n", [100, 5000, 30000, 40000])
+def test_group_by_row_pads_short_sorts_without_changing_them(n):
+    """_sort_rows pads a vector of 4K-32K rows to the radix sort's length: the rows and order
+    it gives are those of a plain stable sort, and so are _group_by_row's runs."""
+    from embeddings.training.model import _group_by_row, _sort_rows
+    rows = torch.randint(0, 2_000, (n,), generator=torch.Generator().manual_seed(n), dtype=torch.int32)
+    sorted_rows, order = _sort_rows(rows, 2_000)
+    expected_rows, expected_order = torch.sort(rows, stable=True)
+    assert torch.equal(sorted_rows, expected_rows) and torch.equal(rows[order], expected_rows)
+    if 4096 < n < 32768:                               # padded: the radix sort, which is stable
+        assert torch.equal(order, expected_order)
+    distinct, slot, order, starts = _group_by_row(rows, 2_000)
+    assert torch.equal(distinct, torch.unique(rows))
+    assert torch.equal(distinct[slot], rows[order]) and torch.equal(rows[order], expected_rows)
+    assert torch.equal(starts, torch.searchsorted(expected_rows, distinct, right=False))

@@ -28,10 +28,30 @@ from .memory import embedding_rows
 from .ops import CBOWLoss, SkipGramLoss
 
 
-def _group_by_row(rows: torch.Tensor):
-    """Sort entries (T,) by row and number each run of equal rows (its slot): the distinct rows
-    (R,), each sorted entry's slot (T,), the sorting order (T,) and where each slot begins (R,)."""
-    sorted_rows, order = torch.sort(rows)
+# torch sorts an integer vector on the CPU by radix from this length on (at::internal::GRAIN_SIZE),
+# by comparison below it: 215 us for 32,768 rows against 1,450 us for 32,767 (2 threads)
+RADIX_SORT_MIN = 32768
+
+
+def _sort_rows(rows: torch.Tensor, limit: int):
+    """torch.sort of rows (T,), each under `limit`. A CPU vector shorter than RADIX_SORT_MIN (a
+    step's n-gram entries often are: 26-32K after dropout) is padded to it with `limit`, which
+    sorts last, so that torch takes its radix sort: 4-6x as fast from 16K entries up. Over the
+    first 1,346 subword skip-gram steps of the bundled corpus (23% of them under 32K entries), 0.28
+    ms of sorting a step instead of 0.44 (about 1% of the step); the order is the same."""
+    n = rows.shape[0]
+    if rows.device.type != "cpu" or not RADIX_SORT_MIN // 8 < n < RADIX_SORT_MIN:
+        return torch.sort(rows)
+    padded = torch.cat([rows, rows.new_full((RADIX_SORT_MIN - n,), limit)])
+    sorted_rows, order = torch.sort(padded)
+    return sorted_rows[:n], order[:n]
+
+
+def _group_by_row(rows: torch.Tensor, limit: int):
+    """Sort entries (T,), each a row under `limit`, by row and number each run of equal rows (its
+    slot): the distinct rows (R,), each sorted entry's slot (T,), the sorting order (T,) and where
+    each slot begins (R,)."""
+    sorted_rows, order = _sort_rows(rows, limit)
     first = torch.ones_like(sorted_rows, dtype=torch.bool)
     first[1:] = sorted_rows[1:] != sorted_rows[:-1]
     return sorted_rows[first], torch.cumsum(first, 0) - 1, order, first.nonzero().squeeze(1)
@@ -159,7 +179,7 @@ class _Word2Vec(nn.Module):
         rows = self.sub_table[shift + torch.arange(total, device=tokens.device)]  # (T,) each entry's row, bag by bag
         if self.ngram_dropout and seed is not None and torch.is_grad_enabled():
             rows, bag, count, bag_starts = _drop_ngrams(rows, bag, bag_starts, self.ngram_dropout, seed)
-        distinct, slot, order, slot_starts = _group_by_row(rows)
+        distinct, slot, order, slot_starts = _group_by_row(rows, self.in_embed.num_embeddings)
         distinct = distinct.long()                                     # (R,) as indices of the sparse gradient
         slot_bags = bag[order]                                         # (T,) bags of each slot's entries
         dtype = self.in_embed.weight.dtype
