@@ -381,8 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input rows that share one draw of noise words (32 skip-gram, 128 CBOW; smaller groups "
                         "draw more noise words per step, which is slower and, with subwords, learns more: docs/subwords.md)")
     t.add_argument("--shared-negatives", dest="shared_negatives", type=int,
-                   help="noise words in each group's draw, each weighted negative/this (32; 48 skip-gram with "
-                        "--subwords, which learns more from them: docs/subwords.md)")
+                   help="noise words in each group's draw, each weighted negative/this (40 skip-gram, 32 CBOW; "
+                        "48 skip-gram with --subwords, which learns more from them: docs/subwords.md)")
     t.add_argument("--init", type=float,
                    help="input vectors start uniform in +-init/dim (0.5 skip-gram, as word2vec; 5 CBOW, "
                         "which learns more from the wider start; 1 CBOW with --subwords, as fastText)")

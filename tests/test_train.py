@@ -151,7 +151,8 @@ def test_group_size_from_the_cli_reaches_the_noise_draws(small_corpus, tmp_path)
 
 
 def test_shared_negatives_default_per_model_and_reach_the_noise_draws(small_corpus, tmp_path):
-    assert TrainConfig().validate().shared_negatives == 32
+    assert TrainConfig().validate().shared_negatives == 40
+    assert TrainConfig(arch="cbow").validate().shared_negatives == 32
     assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().shared_negatives == 32
     assert TrainConfig(minn=3, maxn=6).validate().shared_negatives == 48            # subword skip-gram's own
     assert TrainConfig(minn=3, maxn=6, shared_negatives=32).validate().shared_negatives == 32  # a choice is kept
