@@ -178,7 +178,7 @@ class _Word2Vec(nn.Module):
         unique, token_slot, token_order, token_starts = _group_by_row(tokens, self.in_embed.num_embeddings)
         inverse = torch.empty_like(token_slot)
         inverse[token_order] = token_slot                             # (n,) each token's word, in `unique`
-        occurrences = torch.bincount(token_slot, minlength=unique.shape[0])  # (U,)
+        occurrences = torch.diff(token_starts, append=token_starts.new_tensor([tokens.shape[0]]))  # (U,) the runs' lengths
         count = self.sub_count[unique]                                # (U,) rows per word
         ends = torch.cumsum(count, 0)
         bag_starts = ends - count                                     # (U,) where each word's entries begin
