@@ -18,13 +18,7 @@ def _batch(window=2, m=6, vocab=10, seed=0):
     return tokens, mask, negatives
 
 
-def test_skipgram_loss_matches_pairwise_formula():
-    window, k = 2, 5
-    model = SkipGram(10, 8, window, k)
-    torch.nn.init.normal_(model.out_embed.weight)
-    tokens, mask, negatives = _batch(window)
-    loss = model(tokens, mask, negatives)
-    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
+def _skipgram_formula(W_in, W_out, tokens, mask, negatives, window, k):
     rows = -(-len(tokens) // negatives.shape[0])
     expected = 0.0
     for i in range(mask.shape[0]):
@@ -35,7 +29,30 @@ def test_skipgram_loss_matches_pairwise_formula():
                 expected += F.softplus(-(h @ W_out[tokens[window + i]]))
                 for n in negatives[j // rows]:         # its group's noise words, weight K/N
                     expected += k / negatives.shape[1] * F.softplus(h @ W_out[n])
-    assert torch.allclose(loss, expected, rtol=1e-5)
+    return expected
+
+
+def _cbow_formula(W_in, W_out, tokens, mask, negatives, window, k):
+    rows = -(-mask.shape[0] // negatives.shape[0])
+    expected = 0.0
+    for i in range(mask.shape[0]):
+        ctx = torch.stack([W_in[tokens[window + i + d]] for c, d in enumerate(window_offsets(window)) if mask[i, c]])
+        # the mean's value, with the sum's gradient: word2vec gives each context word the mean's whole gradient
+        h = ctx.sum(0) - (ctx.sum(0) - ctx.mean(0)).detach()
+        expected += F.softplus(-(h @ W_out[tokens[window + i]]))
+        for n in negatives[i // rows]:
+            expected += k / negatives.shape[1] * F.softplus(h @ W_out[n])
+    return expected
+
+
+def test_skipgram_loss_matches_pairwise_formula():
+    window, k = 2, 5
+    model = SkipGram(10, 8, window, k)
+    torch.nn.init.normal_(model.out_embed.weight)
+    tokens, mask, negatives = _batch(window)
+    loss = model(tokens, mask, negatives)
+    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
+    assert torch.allclose(loss, _skipgram_formula(W_in, W_out, tokens, mask, negatives, window, k), rtol=1e-5)
 
 
 def test_cbow_loss_matches_formula():
@@ -45,15 +62,34 @@ def test_cbow_loss_matches_formula():
     tokens, mask, negatives = _batch(window)
     loss = model(tokens, mask, negatives)
     W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
-    rows = -(-mask.shape[0] // negatives.shape[0])
-    expected = 0.0
-    for i in range(mask.shape[0]):
-        ctx = [W_in[tokens[window + i + d]] for c, d in enumerate(window_offsets(window)) if mask[i, c]]
-        h = torch.stack(ctx).mean(0)
-        expected += F.softplus(-(h @ W_out[tokens[window + i]]))
-        for n in negatives[i // rows]:
-            expected += k / negatives.shape[1] * F.softplus(h @ W_out[n])
-    assert torch.allclose(loss, expected, rtol=1e-5)
+    assert torch.allclose(loss, _cbow_formula(W_in, W_out, tokens, mask, negatives, window, k), rtol=1e-5)
+
+
+@pytest.mark.parametrize("arch, formula", [(SkipGram, _skipgram_formula), (CBOW, _cbow_formula)])
+def test_model_gradients_match_autograd_of_the_formula(arch, formula):
+    # the model gathers rows into storage it keeps and writes the output rows' gradient over them:
+    # its sparse gradients must still be autograd's through the plain formula
+    window, k = 2, 5
+    model = arch(10, 8, window, k)
+    torch.nn.init.normal_(model.out_embed.weight)
+    for seed in (0, 1):                                # twice: the second step reuses the kept storage
+        tokens, mask, negatives = _batch(window, seed=seed)
+        model.zero_grad(set_to_none=True)
+        model(tokens, mask, negatives).backward()
+        W_in = model.in_embed.weight.detach().clone().requires_grad_()
+        W_out = model.out_embed.weight.detach().clone().requires_grad_()
+        formula(W_in, W_out, tokens, mask, negatives, window, k).backward()
+        assert torch.allclose(model.in_embed.weight.grad.to_dense(), W_in.grad, atol=1e-5)
+        assert torch.allclose(model.out_embed.weight.grad.to_dense(), W_out.grad, atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", [SkipGram, CBOW])
+def test_a_graph_whose_gathered_rows_were_overwritten_fails_loudly(arch):
+    model = arch(10, 8, 2, 5)
+    first = model(*_batch(seed=0))
+    model(*_batch(seed=1))                             # overwrites the rows the first graph saved
+    with pytest.raises(RuntimeError, match="modified inplace"):
+        first.backward()
 
 
 def test_gradients_are_sparse_rows():

@@ -109,6 +109,52 @@ class _ComposeMean(torch.autograd.Function):
         return sparse, *[None] * 10
 
 
+class _GatherRows(torch.autograd.Function):
+    """weight[ids] (n, D), written into storage the model keeps from step to step (`rooms`);
+    backward gives the sparse row gradient that nn.Embedding(sparse=True) gives.
+
+    A step's two gathers are its largest blocks: the span's input rows and the output rows of
+    its centres and noise words (3 and 7 MB for word-only skip-gram), and the loss writes the
+    output rows' gradient over them (ops._gradient_room). Allocated afresh each step, they leave
+    holes in the heap that the next step's blocks of other sizes split, and the heap grows. Kept,
+    they lower word-only skip-gram's peak memory a little and make a step 1.02x as fast, with
+    the same weights (docs/performance.md, "Where memory goes"). The rows are valid until the next
+    forward pass overwrites them; a graph still holding them then fails its backward loudly
+    (torch counts the in-place write), never silently.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, ids, rooms, name: str):
+        rows = rooms.take(name, ids.shape[0], weight)                                # (n, D)
+        torch.index_select(weight, 0, ids, out=rows)
+        ctx.save_for_backward(ids)
+        ctx.shape = weight.shape
+        return rows
+
+    @staticmethod
+    def backward(ctx, grad):
+        ids, = ctx.saved_tensors
+        sparse = torch.sparse_coo_tensor(ids.unsqueeze(0), grad, ctx.shape, check_invariants=False)
+        return sparse, None, None, None
+
+
+class _Rooms:
+    """Named (rows, D) blocks of storage, kept from step to step and grown (by a quarter more)
+    only when a step needs more rows: where _GatherRows writes."""
+
+    def __init__(self):
+        self._kept: dict[str, torch.Tensor] = {}
+
+    def take(self, name: str, rows: int, like: torch.Tensor) -> torch.Tensor:
+        room = self._kept.get(name)
+        if (room is None or room.shape[0] < rows or room.shape[1:] != like.shape[1:]
+                or room.dtype != like.dtype or room.device != like.device):
+            self._kept.pop(name, None)
+            del room
+            room = self._kept[name] = like.new_empty((rows + rows // 4, *like.shape[1:]))
+        return room[:rows]
+
+
 class _Word2Vec(nn.Module):
     loss_function: type[torch.autograd.Function]  # ops.SkipGramLoss or ops.CBOWLoss
     noise_rows: str                               # rows that share noise words: "span" or "centres"
@@ -131,6 +177,7 @@ class _Word2Vec(nn.Module):
             self.in_embed.weight.uniform_(-init / dim, init / dim)
             self.out_embed.weight.zero_()
         self.subwords = subwords is not None
+        self.rooms = _Rooms()  # where forward gathers a step's rows (_GatherRows)
         # several processes: (unique ids, occurrences) -> each word's occurrences in every rank's step
         # (distributed.SyncedSGD.occurrence_totals), so that a word is capped once, not once per rank
         self.occurrence_totals = None
@@ -222,10 +269,15 @@ class _Word2Vec(nn.Module):
                 seed: int | None = None) -> torch.Tensor:
         """The batch's loss (pairs.Batch: tokens, mask, negatives; seed: for n-gram dropout)."""
         m = mask.shape[0]
-        h = self.inputs(tokens, seed)                                 # (M+2W, D) inputs of the span
+        if self.subwords:
+            h = self.inputs(tokens, seed)                             # (M+2W, D) inputs of the span
+        else:
+            h = _GatherRows.apply(self.in_embed.weight, tokens, self.rooms, "inputs")  # (M+2W, D)
         centres = tokens[self.window: self.window + m]                # (M,)
-        out = self.out_embed(torch.cat([centres, negatives.reshape(-1)]))  # (M+G*N, D) one lookup
-        return self.loss_function.apply(h, out, mask, self.negative, negatives.shape[0])  # mask: bool
+        out = _GatherRows.apply(self.out_embed.weight, torch.cat([centres, negatives.reshape(-1)]),  # (M+G*N, D)
+                                self.rooms, "outputs")               # one lookup
+        # out is this step's own gather: its gradient may be written over it (ops._gradient_room)
+        return self.loss_function.apply(h, out, mask, self.negative, negatives.shape[0], True)  # mask: bool
 
 
 class SkipGram(_Word2Vec):

@@ -43,16 +43,31 @@ def _grouped(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x.view(groups, rows, *x.shape[1:])
 
 
+def _gradient_room(out: torch.Tensor, scratch: bool) -> torch.Tensor:
+    """Where backward writes the gradient of the gathered output rows `out` (B, D): over `out`
+    itself when the caller has said it is scratch (the model's own gather, which nothing reads
+    after this backward has read it), else a new tensor.
+
+    The gathered rows are a step's largest block (7 MB for word-only skip-gram: 8K centres and 10K
+    noise rows); writing their gradient in their place keeps one such block alive, not two, and
+    allocates none. A second backward through the same graph then fails loudly (torch sees that a
+    saved tensor changed), as it does for any loss that frees its buffers.
+    """
+    return out if scratch and out.is_contiguous() else out.new_empty(out.shape)
+
+
 class SkipGramLoss(torch.autograd.Function):
     """Skip-gram negative-sampling loss of one batch, forward and backward fused.
 
     loss = sum_{i,k} mask[i,k] softplus(-h[i+k] . u[i])
          + K/N sum_j uses[j] sum_n softplus(h[j] . noise[g(j), n])
     where uses[j] counts the pairs input j is in and g(j) is j's group of noise words.
+
+    scratch=True lets backward write out's gradient over out itself (see _gradient_room).
     """
 
     @staticmethod
-    def forward(ctx, h, out, mask, negative: int, groups: int):
+    def forward(ctx, h, out, mask, negative: int, groups: int, scratch: bool = False):
         mask = mask.to(h.dtype)                                                    # (M, 2W+1) 0 / 1
         m, width = mask.shape
         u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])                 # (M, D), (G, N, D)
@@ -64,7 +79,7 @@ class SkipGramLoss(torch.autograd.Function):
         scale = negative / noise.shape[1]
         loss = (F.softplus(-scores) * mask).sum() + scale * (F.softplus(noise_scores).sum(2) * usesg).sum()
         ctx.save_for_backward(h, out, mask, scores, noise_scores, usesg)
-        ctx.scale, ctx.groups = scale, groups
+        ctx.scale, ctx.groups, ctx.scratch = scale, groups, scratch
         return loss
 
     @staticmethod
@@ -81,10 +96,10 @@ class SkipGramLoss(torch.autograd.Function):
             grad_h.view(ctx.groups, -1, dim).baddbmm_(g_neg, noise)                 # no (n, D) temporary
         else:
             grad_h += torch.bmm(g_neg, noise).view(-1, dim)[:n]
-        grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
+        grad_out = _gradient_room(out, ctx.scratch)  # centres' rows, then noise rows: written in place
         torch.bmm(g_pos.unsqueeze(1), _windows(h, width).transpose(1, 2), out=grad_out[:m].view(m, 1, dim))
         torch.bmm(g_neg.transpose(1, 2), hg, out=grad_out[m:].view(ctx.groups, -1, dim))  # (G, N, D)
-        return grad_h, grad_out, None, None, None
+        return grad_h, grad_out, None, None, None, None
 
 
 def _window_bags(mask: torch.Tensor, n: int):
@@ -125,11 +140,12 @@ class CBOWLoss(torch.autograd.Function):
     True entries (_window_bags), not batched products over all 2W+1 places: a step 1.01-1.03x as
     fast, 1.07x with subwords (scripts/bench_ab.py, identical weights after 300 steps). On a GPU
     they stay batched products: finding the True entries (nonzero) would make the host wait for
-    the device at every step.
+    the device at every step. scratch=True lets backward write out's gradient over out itself
+    (see _gradient_room).
     """
 
     @staticmethod
-    def forward(ctx, h, out, mask, negative: int, groups: int):
+    def forward(ctx, h, out, mask, negative: int, groups: int, scratch: bool = False):
         m, width = mask.shape
         u, noise = out[:m], out[m:].view(groups, -1, out.shape[1])
         if window_bags(h.device):
@@ -150,7 +166,7 @@ class CBOWLoss(torch.autograd.Function):
         scale = negative / noise.shape[1]
         loss = (F.softplus(-scores) * has).sum() + scale * (F.softplus(noise_scores).sum(2) * hasg).sum()
         ctx.save_for_backward(out, c, scores, noise_scores, has, hasg, *saved)
-        ctx.scale, ctx.groups, ctx.n = scale, groups, h.shape[0]
+        ctx.scale, ctx.groups, ctx.n, ctx.scratch = scale, groups, h.shape[0], scratch
         return loss
 
     @staticmethod
@@ -162,12 +178,12 @@ class CBOWLoss(torch.autograd.Function):
         g_neg = torch.sigmoid(noise_scores).mul_(hasg.unsqueeze(2)).mul_(grad * ctx.scale)  # (G, rows, N)
         cg = _grouped(c, ctx.groups)
         grad_c = torch.bmm(g_neg, noise).view(-1, dim)[:m]                         # (M, D)
-        grad_c.addcmul_(g_pos, u)
-        grad_out = out.new_empty(out.shape)          # centres' rows, then noise rows: written in place
+        grad_c.addcmul_(g_pos, u)                    # out is read for the last time here
+        grad_out = _gradient_room(out, ctx.scratch)  # centres' rows, then noise rows: written in place
         torch.mul(g_pos, c, out=grad_out[:m])                                      # (M, D)
         torch.bmm(g_neg.transpose(1, 2), cg, out=grad_out[m:].view(ctx.groups, -1, dim))  # (G, N, D)
         if len(window) == 2:                         # each span row: the sum over its centres
             grad_h = F.embedding_bag(window[0], grad_c, window[1], mode="sum")    # (n, D) full gradient per context
         else:
             grad_h = _scatter_windows(window[0], grad_c, ctx.n)                    # (n, D) full gradient per context
-        return grad_h, grad_out, None, None, None
+        return grad_h, grad_out, None, None, None, None
