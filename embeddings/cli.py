@@ -74,9 +74,15 @@ def cmd_train(args) -> int:
     from .training.train import train
 
     config = None
+    if args.vectors is not None:  # --vectors input|input+output: --output-weight 0 or 1
+        weight = 1.0 if args.vectors == "input+output" else 0.0
+        if args.output_weight is not None and args.output_weight != weight:
+            raise EmbeddingsError(f"--vectors {args.vectors} means --output-weight {weight:g}, "
+                                  f"not {args.output_weight:g}: give one of them")
+        args.output_weight = weight
     if args.resume is None:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
-                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "vectors", "min_lr_ratio",
+                  "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "output_weight", "min_lr_ratio",
                   "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams", "shuffle",
                   "ngram_dropout", "lone_ngram_rate")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
@@ -393,8 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
                    help="train each chunk's sentences in a random order, so that a step mixes documents' topics "
                         "(on for skip-gram, off for CBOW and subword skip-gram: docs/performance.md, \"Quality\")")
+    t.add_argument("--output-weight", dest="output_weight", type=float, metavar="W",
+                   help="the vectors saved are W + this x C, the input vectors plus this much of the output vectors "
+                        "(0.5, which gains 1.4-2.9 analogy points and loses no word similarity: docs/performance.md; "
+                        "0: word2vec's W; 1: W + C, Levy et al. 2015; subwords: 0, their input rows)")
     t.add_argument("--vectors", choices=["input", "input+output"],
-                   help="vectors to save: input (word2vec's) or input+output (W + C, Levy et al. 2015) (input)")
+                   help="the same as --output-weight 0 (input) or 1 (input+output)")
     t.add_argument("--subwords", metavar="MIN-MAX",
                    help="fastText subwords: add each word's character n-grams of MIN..MAX characters, so words "
                         "never seen get vectors (e.g. 3-6; 0: off, the default)")

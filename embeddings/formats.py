@@ -237,6 +237,14 @@ def _load_binary(path: Path) -> WordVectors:
 
 # --- checkpoints ---------------------------------------------------------------------------------
 
+def output_weight_of(config: dict) -> float:
+    """The weight w of the output vectors C in a saved training config's vectors, W + w x C (also
+    for a config written before `output_weight` was a field, which named them in `vectors`)."""
+    if config.get("output_weight") is not None:
+        return float(config["output_weight"])
+    return 1.0 if config.get("vectors") == "input+output" else 0.0
+
+
 class Checkpoint:
     """What training saves: vocabulary with counts, config, both embedding matrices, loop state."""
 
@@ -255,12 +263,16 @@ class Checkpoint:
 
     @property
     def vectors(self) -> WordVectors:
-        """The input vectors; with subwords a SubwordVectors (words' and n-grams' rows)."""
+        """The vectors training handed back and wrote: the input vectors W, plus the output vectors C
+        times the config's output_weight (CBOW's default: W + C / 2); with subwords a
+        SubwordVectors (words' and n-grams' rows)."""
         if self.buckets:
             n = len(self.words)
             return SubwordVectors(self.words, self.in_vectors[:n], self.in_vectors[n:], self.config["minn"],
                                   self.config["maxn"], self.counts)
-        return WordVectors(self.words, self.in_vectors, self.counts)
+        weight = output_weight_of(self.config)
+        vectors = self.in_vectors + np.float32(weight) * self.out_vectors if weight else self.in_vectors
+        return WordVectors(self.words, vectors, self.counts)
 
 
 def _text_array(text: str) -> np.ndarray:

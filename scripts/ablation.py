@@ -42,8 +42,9 @@ def factors(arch: str) -> dict[str, str]:
         ("sentences in the text's order" if d.shuffle else "sentences shuffled in each chunk"):
             f"shuffle={str(not d.shuffle).lower()}",
         "init 10x wider": f"init={10 * d.init:g}",
-        "input + output vectors" if d.vectors == "input" else "input vectors only":
-            "vectors=" + ("input+output" if d.vectors == "input" else "input"),
+        "input + output vectors (W + C)": "output_weight=1",
+        ("input vectors only (W)" if d.output_weight else "input + half the output vectors (W + C / 2)"):
+            f"output_weight={0 if d.output_weight else 0.5}",
     }
 
 

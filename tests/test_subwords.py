@@ -273,7 +273,7 @@ def test_config_refuses_bad_subword_settings():
     with pytest.raises(ValueError, match="bucket"):
         TrainConfig(minn=3, maxn=6, buckets=0).validate()
     with pytest.raises(ValueError, match="word-only"):
-        TrainConfig(minn=3, maxn=6, vectors="input+output").validate()
+        TrainConfig(minn=3, maxn=6, output_weight=1.0).validate()
     with pytest.raises(ValueError, match="ngram_dropout must be"):
         TrainConfig(minn=3, maxn=6, ngram_dropout=1.0).validate()
     with pytest.raises(ValueError, match="needs subwords"):

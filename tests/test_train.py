@@ -56,17 +56,44 @@ def test_result_counts_words(small_corpus):
     assert r.words == 3 * 600 * 8 and r.words_per_second > 0 and np.isfinite(r.loss)
 
 
-def test_input_plus_output_vectors_are_saved_as_their_sum(small_corpus, tmp_path):
-    r = train(_small(vectors="input+output"), [small_corpus], output=tmp_path, progress=False)
+@pytest.mark.parametrize("weight", [1.0, 0.5])
+def test_input_plus_weighted_output_vectors_are_saved_as_their_sum(small_corpus, tmp_path, weight):
+    r = train(_small(output_weight=weight), [small_corpus], output=tmp_path, progress=False)
     ck = load_checkpoint(tmp_path / "checkpoint.npz")
-    np.testing.assert_allclose(r.vectors.vectors, ck.in_vectors + ck.out_vectors, rtol=1e-6)
-    from embeddings.formats import load_vectors
+    np.testing.assert_allclose(r.vectors.vectors, ck.in_vectors + weight * ck.out_vectors, rtol=1e-6)
+    from embeddings.formats import find_model, load_vectors
     np.testing.assert_allclose(load_vectors(tmp_path / "vectors.bin").vectors, r.vectors.vectors, rtol=1e-6)
-    plain = train(_small(), [small_corpus], progress=False).vectors.vectors
+    # queries that read the checkpoint (a model folder's first choice) get the same vectors
+    np.testing.assert_allclose(load_vectors(find_model(tmp_path)).vectors, r.vectors.vectors, rtol=1e-6)
+    plain = train(_small(output_weight=0.0), [small_corpus], progress=False).vectors.vectors
     np.testing.assert_array_equal(plain, ck.in_vectors)  # the same training; only what is kept differs
 
 
-@pytest.mark.parametrize("field, value", [("row_cap", 0), ("row_cap", float("nan")), ("vectors", "output")])
+def test_the_saved_vectors_hold_half_the_output_vectors_by_default_but_with_subwords():
+    assert TrainConfig(arch="cbow").validate().output_weight == 0.5
+    assert TrainConfig(arch="skipgram").validate().output_weight == 0.5
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().output_weight == 0.0  # subwords: input rows
+    assert TrainConfig(arch="skipgram", minn=3, maxn=6).validate().output_weight == 0.0
+
+
+def test_a_config_saved_before_output_weight_keeps_its_vectors():
+    # `vectors` named them then; a CBOW config without either field saved its input vectors alone
+    assert TrainConfig.from_dict({"arch": "cbow", "vectors": "input+output"}).validate().output_weight == 1.0
+    assert TrainConfig.from_dict({"arch": "cbow", "vectors": "input"}).validate().output_weight == 0.0
+    assert TrainConfig.from_dict({"arch": "cbow"}).validate().output_weight == 0.0
+    assert TrainConfig.from_dict({"arch": "cbow", "output_weight": 0.5}).validate().output_weight == 0.5
+
+
+def test_cli_vectors_is_output_weight_zero_or_one(small_corpus, tmp_path, capsys):
+    args = ["train", str(small_corpus), "--epochs", "1", "--dim", "8", "--min-count", "1", "--quiet"]
+    assert main(args + ["--output", str(tmp_path / "a"), "--vectors", "input+output"]) == 0
+    assert load_checkpoint(tmp_path / "a" / "checkpoint.npz").config["output_weight"] == 1.0
+    assert main(args + ["--output", str(tmp_path / "b"), "--vectors", "input", "--output-weight", "0.5"]) == 1
+    assert "--vectors input means --output-weight 0, not 0.5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field, value", [("row_cap", 0), ("row_cap", float("nan")), ("output_weight", -1.0),
+                                          ("output_weight", float("nan"))])
 def test_new_options_are_validated(field, value):
     with pytest.raises(ValueError, match=field):
         TrainConfig(**{field: value}).validate()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, fields
 
+from ..formats import output_weight_of
 from ..subwords import DEFAULT_BUCKETS
 
 ARCHS = ("skipgram", "cbow")
-VECTORS = ("input", "input+output")
 CHUNK_TOKENS = 1 << 19  # one process: 512K tokens per chunk (128K: 25 MB less memory, but CBOW 1.2 analogy points worse: docs/performance.md)
 MERGE_TOKENS = 1 << 19  # several: 512K, measured within 1 analogy point of one process with 2 (docs/distributed.md)
 SUBWORD_MERGE_TOKENS = 1 << 18  # a subword model with WIDE or more: 256K (its word pairs held only so: docs/subwords.md)
@@ -26,12 +26,17 @@ WIDE = 4                 # processes from which a subword model's n-gram rows me
 # Skip-gram's groups of 32 inputs share 40 noise words, not 32: over seeds 1-3 WordSim-353 0.719
 # against 0.712 and MTurk-287 0.654 against 0.646 (fastText's 0.714 and 0.647), analogies 23.10%
 # against 22.57%, for 0.91-0.93x the step's speed (docs/performance.md, "Forty noise words").
+# The saved vectors are the input vectors plus half the output vectors (W + C / 2), from the same
+# training: over seeds 1-3, skip-gram 26.00% analogies against 23.10% for W alone, CBOW 23.79%
+# against 22.36%, MSR and every word-pair set level or higher for both (Levy et al.'s W + C gives
+# CBOW 23.42% but 0.04 less on MEN-3000, MTurk-287 and RG-65; docs/performance.md, "Half the
+# output vectors"). A subword model keeps its input rows: they are what answers for unseen words.
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5, "shared_negatives": 40,
                               "shuffle": True, "min_lr_ratio": 0.1, "row_cap": 4.0, "ngram_dropout": 0.0,
-                              "lone_ngram_rate": 1.0},
+                              "lone_ngram_rate": 1.0, "output_weight": 0.5},
                  "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0, "shared_negatives": 32,
                           "shuffle": False, "min_lr_ratio": 0.3, "row_cap": 2.0, "ngram_dropout": 0.0,
-                          "lone_ngram_rate": 1.0}}
+                          "lone_ngram_rate": 1.0, "output_weight": 0.5}}
 # The noise distribution's exponent (docs/performance.md, "Quality"): fastText's 0.5 gives better analogies and
 # word similarity than word2vec's 0.75 here, over two seeds, for both archs (word-only).
 NS_EXPONENT = 0.5
@@ -53,8 +58,9 @@ NS_EXPONENT = 0.5
 NGRAM_DROPOUT = 0.3
 LONE_NGRAM_RATE = 0.75
 SUBWORD_DEFAULTS = {"skipgram": {"shared_negatives": 48, "ns_exponent": 0.6, "shuffle": False, "min_lr_ratio": 0.3,
-                                 "ngram_dropout": NGRAM_DROPOUT, "lone_ngram_rate": LONE_NGRAM_RATE},
-                    "cbow": {"init": 1.0, "row_cap": 4.0}}
+                                 "ngram_dropout": NGRAM_DROPOUT, "lone_ngram_rate": LONE_NGRAM_RATE,
+                                 "output_weight": 0.0},
+                    "cbow": {"init": 1.0, "row_cap": 4.0, "output_weight": 0.0}}
 # Positions per step (docs/performance.md, "Batch size on a small corpus"): 8,192 on a corpus as big as the
 # bundled one (2,048 is no better there, 32,768 slightly better); a smaller corpus takes smaller
 # batches, so that an epoch is at least STEPS_PER_EPOCH steps of its kept (subsampled) positions,
@@ -86,7 +92,7 @@ class TrainConfig:
     lone_ngram_rate: float | None = None  # subwords: an n-gram row one word alone used in a step takes this part of its step (None: 0.75 skip-gram, 1 CBOW)
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
     shuffle: bool | None = None   # each chunk's sentences in a random order: a step mixes topics (None: word-only skip-gram)
-    vectors: str = "input"        # saved vectors: "input" (word2vec's W) or "input+output" (W + C, Levy et al. 2015)
+    output_weight: float | None = None  # saved vectors: W + this x C, inputs plus output vectors (None: 0.5, 0 with subwords; 1: W + C, Levy et al. 2015)
     minn: int = 0                 # subwords (fastText): shortest character n-gram, with < > markers (0: words only)
     maxn: int = 0                 # longest character n-gram (0: words only; fastText's 3-6 is minn 3, maxn 6)
     buckets: int = DEFAULT_BUCKETS  # n-gram rows shared by hashing (fastText's and gensim's 2M; more: fewer collisions)
@@ -103,7 +109,7 @@ class TrainConfig:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
         for name in ("lr", "group_size", "init", "ns_exponent", "shared_negatives", "shuffle", "min_lr_ratio",
-                     "row_cap", "ngram_dropout", "lone_ngram_rate"):
+                     "row_cap", "ngram_dropout", "lone_ngram_rate", "output_weight"):
             if getattr(self, name) is None:
                 setattr(self, name, self.default(name))
         if self.chunk_tokens is None:  # torchrun's processes merge after each chunk (distributed.py)
@@ -119,7 +125,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         if self.max_vocab is not None and self.max_vocab < 1:
             raise ValueError(f"max_vocab must be a positive integer, not {self.max_vocab!r}")
-        for name in ("sample", "lr", "ns_exponent", "min_lr_ratio", "init"):
+        for name in ("sample", "lr", "ns_exponent", "min_lr_ratio", "init", "output_weight"):
             value = getattr(self, name)
             if not value >= 0 or value == float("inf"):  # also rejects NaN
                 raise ValueError(f"{name} must be a non-negative number, not {value!r}")
@@ -135,8 +141,6 @@ class TrainConfig:
             raise ValueError(f"lone_ngram_rate must be over 0 and at most 1, not {self.lone_ngram_rate!r}")
         if self.lone_ngram_rate != 1 and not self.subwords:
             raise ValueError("lone_ngram_rate steps character n-gram rows: it needs subwords (minn, maxn)")
-        if self.vectors not in VECTORS:
-            raise ValueError(f"vectors must be one of {', '.join(VECTORS)}, not {self.vectors!r}")
         for name in ("minn", "maxn", "buckets", "sync_rows", "sync_ngrams"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
@@ -146,14 +150,15 @@ class TrainConfig:
                 raise ValueError(f"subword n-gram lengths need 1 <= minn <= maxn, not {self.minn}-{self.maxn}")
             if self.buckets < 1:
                 raise ValueError("subwords need at least one bucket")
-            if self.vectors != "input":
-                raise ValueError("vectors='input+output' is for word-only models; a subword model's vectors are "
-                                 "its input rows (words and n-grams)")
+            if self.output_weight:
+                raise ValueError("output_weight (input plus output vectors) is for word-only models; a subword "
+                                 "model's vectors are its input rows (words and n-grams)")
         return self
 
     def default(self, name: str):
         """The default of a per-architecture field (lr, group_size, init, ns_exponent, shared_negatives, shuffle,
-        min_lr_ratio, row_cap, ngram_dropout, lone_ngram_rate) for this arch, with or without subwords."""
+        min_lr_ratio, row_cap, ngram_dropout, lone_ngram_rate, output_weight) for this arch, with or
+        without subwords."""
         defaults = {**ARCH_DEFAULTS[self.arch], "ns_exponent": NS_EXPONENT}
         return {**defaults, **(SUBWORD_DEFAULTS[self.arch] if self.subwords else {})}[name]
 
@@ -192,6 +197,9 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
         # a checkpoint from before sentences were shuffled trained them in the text's order, and one
-        # from before n-gram dropout kept every n-gram and stepped every n-gram row in full
+        # from before n-gram dropout kept every n-gram and stepped every n-gram row in full; one from
+        # before output_weight saved its `vectors`: "input" (W) or "input+output" (W + C)
         return cls(**{"shuffle": False, "ngram_dropout": 0.0, "lone_ngram_rate": 1.0,
+                      "output_weight": output_weight_of(data),
                       **{k: v for k, v in data.items() if k in known}})
+

@@ -105,7 +105,7 @@ class LoopState:
         return self.last_loss.item() / max(1, int(self.last_pairs.item()))
 
     def current_vectors(self) -> WordVectors:
-        """The vectors (config.vectors: input, or input + output) as they are now, as a WordVectors (a copy)."""
+        """The vectors (W + config.output_weight x C) as they are now, as a WordVectors (a copy)."""
         return trained_vectors(self.model, self.config, self.words)
 
     def rng_to_save(self) -> np.ndarray:
@@ -364,13 +364,15 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
 # --- phase 4: save ---------------------------------------------------------------------------------
 
 def kept_vectors(model, config: TrainConfig, final: bool = False) -> np.ndarray:
-    """The vocabulary's vectors a user gets: the input vectors W, or W + C (input plus output, Levy
-    et al. 2015); with subwords each word's mean of its own and its n-grams' rows.
+    """The vocabulary's vectors a user gets: the input vectors W plus config.output_weight times the
+    output vectors C (CBOW's default 0.5; 1 is Levy et al.'s W + C); with subwords each word's mean
+    of its own and its n-grams' rows.
 
     On the CPU, W comes back as a view of the model's weights, not a copy: writable while the
     model may still train (WordVectors copies a writable array), read-only once training is over
     (`final`), so WordVectors adopts it and the run holds no copy of them (it held two: 60 MB
-    here, 7 GB for 3M words of dimension 300)."""
+    here, 7 GB for 3M words of dimension 300). For the same reason a `final` W + w x C is summed
+    into the model's W in place: call it last, after any checkpoint is saved."""
     vocab_size = model.out_embed.weight.shape[0]
     if config.subwords:
         with torch.no_grad():
@@ -379,7 +381,10 @@ def kept_vectors(model, config: TrainConfig, final: bool = False) -> np.ndarray:
             out = torch.cat([model.inputs(part) for part in ids.split(1 << 13)]).cpu().numpy()
     else:
         w = model.in_embed.weight.detach()
-        w = w + model.out_embed.weight.detach() if config.vectors == "input+output" else w
+        if config.output_weight:                                   # W + w x C (CBOW's default: w = 0.5)
+            c = model.out_embed.weight.detach()
+            # final: the model trains no more, so W takes C in place: no third matrix (30 MB here)
+            w = w.add_(c, alpha=config.output_weight) if final else torch.add(w, c, alpha=config.output_weight)
         out = w.cpu().numpy()
     if final:
         out.setflags(write=False)
