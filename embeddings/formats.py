@@ -264,7 +264,7 @@ class Checkpoint:
     @property
     def vectors(self) -> WordVectors:
         """The vectors training handed back and wrote: the input vectors W, plus the output vectors C
-        times the config's output_weight (CBOW's default: W + C / 2); with subwords a
+        times the config's output_weight (word-only models' default: W + C / 2); with subwords a
         SubwordVectors (words' and n-grams' rows)."""
         if self.buckets:
             n = len(self.words)

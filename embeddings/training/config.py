@@ -202,4 +202,3 @@ class TrainConfig:
         return cls(**{"shuffle": False, "ngram_dropout": 0.0, "lone_ngram_rate": 1.0,
                       "output_weight": output_weight_of(data),
                       **{k: v for k, v in data.items() if k in known}})
-

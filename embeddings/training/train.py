@@ -365,7 +365,7 @@ def run_loop(state: LoopState, encoded: EncodedCorpus, parts: Parts, callbacks: 
 
 def kept_vectors(model, config: TrainConfig, final: bool = False) -> np.ndarray:
     """The vocabulary's vectors a user gets: the input vectors W plus config.output_weight times the
-    output vectors C (CBOW's default 0.5; 1 is Levy et al.'s W + C); with subwords each word's mean
+    output vectors C (default 0.5; 1 is Levy et al.'s W + C); with subwords each word's mean
     of its own and its n-grams' rows.
 
     On the CPU, W comes back as a view of the model's weights, not a copy: writable while the
@@ -381,7 +381,7 @@ def kept_vectors(model, config: TrainConfig, final: bool = False) -> np.ndarray:
             out = torch.cat([model.inputs(part) for part in ids.split(1 << 13)]).cpu().numpy()
     else:
         w = model.in_embed.weight.detach()
-        if config.output_weight:                                   # W + w x C (CBOW's default: w = 0.5)
+        if config.output_weight:                                   # W + w x C (the default: w = 0.5)
             c = model.out_embed.weight.detach()
             # final: the model trains no more, so W takes C in place: no third matrix (30 MB here)
             w = w.add_(c, alpha=config.output_weight) if final else torch.add(w, c, alpha=config.output_weight)
