@@ -167,7 +167,7 @@ class _Word2Vec(nn.Module):
         self.row_cap = row_cap  # with subwords: a word's gradient counts at most this many occurrences
         self.ngram_dropout = ngram_dropout  # with subwords: an n-gram's chance to leave a word's input in a step
         self.lone_ngram_rate = lone_ngram_rate  # with subwords: the step of an n-gram row one word alone used
-        # the word vectors we keep (then, with subwords, one row per n-gram bucket)
+        # the input vectors W (with subwords, then one row per n-gram bucket); saved: W + C / 2 (kept_vectors)
         # (allocated onto huge pages before their first write: steps use rows all over them; memory.py)
         self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True,
                                      _weight=embedding_rows(vocab_size + buckets, dim))
