@@ -45,24 +45,15 @@ def _cbow_formula(W_in, W_out, tokens, mask, negatives, window, k):
     return expected
 
 
-def test_skipgram_loss_matches_pairwise_formula():
+@pytest.mark.parametrize("arch, formula", [(SkipGram, _skipgram_formula), (CBOW, _cbow_formula)])
+def test_loss_matches_pairwise_formula(arch, formula):
     window, k = 2, 5
-    model = SkipGram(10, 8, window, k)
+    model = arch(10, 8, window, k)
     torch.nn.init.normal_(model.out_embed.weight)
     tokens, mask, negatives = _batch(window)
     loss = model(tokens, mask, negatives)
     W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
-    assert torch.allclose(loss, _skipgram_formula(W_in, W_out, tokens, mask, negatives, window, k), rtol=1e-5)
-
-
-def test_cbow_loss_matches_formula():
-    window, k = 2, 5
-    model = CBOW(10, 8, window, k)
-    torch.nn.init.normal_(model.out_embed.weight)
-    tokens, mask, negatives = _batch(window)
-    loss = model(tokens, mask, negatives)
-    W_in, W_out = model.in_embed.weight.detach(), model.out_embed.weight.detach()
-    assert torch.allclose(loss, _cbow_formula(W_in, W_out, tokens, mask, negatives, window, k), rtol=1e-5)
+    assert torch.allclose(loss, formula(W_in, W_out, tokens, mask, negatives, window, k), rtol=1e-5)
 
 
 @pytest.mark.parametrize("arch, formula", [(SkipGram, _skipgram_formula), (CBOW, _cbow_formula)])

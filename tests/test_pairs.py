@@ -139,10 +139,10 @@ def test_a_chunks_storage_is_reused_and_batches_keep_their_own_tokens():
     chunk = np.array(sum([s + [SENTENCE_END] for s in text], []))
     maker = _maker(window=2)
     first = list(maker.batches(chunk))
-    storage = {name: t.data_ptr() for name, t in maker._kept.items()}
+    storage = {name: t.data_ptr() for name, t in maker._kept.blocks.items()}
     tokens = [b.tokens.clone() for b in first]
     second = list(maker.batches(chunk[:15]))                                    # a shorter chunk
-    assert {name: t.data_ptr() for name, t in maker._kept.items()} == storage  # no new allocation
+    assert {name: t.data_ptr() for name, t in maker._kept.blocks.items()} == storage  # no new allocation
     assert all(torch.equal(b.tokens, t) for b, t in zip(first, tokens))         # not overwritten by the second
     assert second and sum(b.words for b in second) == 14
 
@@ -158,7 +158,7 @@ def test_shuffled_sentences_keep_every_pair_and_change_their_order():
     after = [tuple(ids[sentence == s].tolist()) for s in sentence.unique()]
     assert sentence.tolist() == sorted(sentence.tolist())       # each sentence is one run again
     assert sorted(after) == sorted(before) and after != before  # the same sentences, in another order
-    assert torch.equal(shuffled._kept["ids"][3: 3 + len(ids)], ids)  # the spans read the shuffled words
+    assert torch.equal(shuffled._kept.blocks["ids"][3: 3 + len(ids)], ids)  # the spans read the shuffled words
 
     maker = BatchMaker(np.ones(400), np.ones(400) / 400, 3, 16, 4, 3, torch.device("cpu"),
                        torch.Generator().manual_seed(0), shuffle=True)

@@ -1,4 +1,5 @@
-"""How the trainer asks the operating system for memory: freed blocks kept, huge pages for the big matrices.
+"""How the trainer asks the operating system for memory: freed blocks kept, huge pages for the big
+matrices, and storage that the loop's repeated arrays reuse.
 
 Both are requests to Linux's glibc and kernel that change speed, never results; elsewhere (another
 C library, another OS, huge pages turned off) they do nothing and the trainer runs as before.
@@ -79,3 +80,28 @@ def embedding_rows(rows: int, dim: int) -> torch.Tensor:
     weight = torch.empty(rows, dim)
     advise_huge_pages(weight)
     return weight
+
+
+class KeptStorage:
+    """Named blocks of storage kept from use to use: `take` hands back the first `shape[0]` rows
+    of the block of that name, made anew (a quarter larger) only when a use needs more rows, or
+    another row shape, dtype or device.
+
+    Arrays that the loop makes again and again at about one size (a chunk's arrays in the batch
+    maker, a step's gathered rows in the model), allocated afresh each time, land between the
+    holes that a step's other temporaries leave in the heap and split them, so the heap grows;
+    reused, they do not (docs/performance.md, "Where memory goes").
+    """
+
+    def __init__(self):
+        self.blocks: dict[str, torch.Tensor] = {}
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        rows, rest = shape[0], tuple(shape[1:])
+        block = self.blocks.get(name)
+        if (block is None or block.shape[0] < rows or tuple(block.shape[1:]) != rest
+                or block.dtype != dtype or block.device != torch.device(device)):
+            self.blocks.pop(name, None)
+            del block                                  # free the old block before making the new one
+            block = self.blocks[name] = torch.empty((rows + rows // 4, *rest), dtype=dtype, device=device)
+        return block[:rows]

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .memory import embedding_rows
+from .memory import KeptStorage, embedding_rows
 from .ops import CBOWLoss, SkipGramLoss
 
 
@@ -125,7 +125,7 @@ class _GatherRows(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, weight, ids, rooms, name: str):
-        rows = rooms.take(name, ids.shape[0], weight)                                # (n, D)
+        rows = rooms.take(name, (ids.shape[0], *weight.shape[1:]), weight.dtype, weight.device)  # (n, D)
         torch.index_select(weight, 0, ids, out=rows)
         ctx.save_for_backward(ids)
         ctx.shape = weight.shape
@@ -136,23 +136,6 @@ class _GatherRows(torch.autograd.Function):
         ids, = ctx.saved_tensors
         sparse = torch.sparse_coo_tensor(ids.unsqueeze(0), grad, ctx.shape, check_invariants=False)
         return sparse, None, None, None
-
-
-class _Rooms:
-    """Named (rows, D) blocks of storage, kept from step to step and grown (by a quarter more)
-    only when a step needs more rows: where _GatherRows writes."""
-
-    def __init__(self):
-        self._kept: dict[str, torch.Tensor] = {}
-
-    def take(self, name: str, rows: int, like: torch.Tensor) -> torch.Tensor:
-        room = self._kept.get(name)
-        if (room is None or room.shape[0] < rows or room.shape[1:] != like.shape[1:]
-                or room.dtype != like.dtype or room.device != like.device):
-            self._kept.pop(name, None)
-            del room
-            room = self._kept[name] = like.new_empty((rows + rows // 4, *like.shape[1:]))
-        return room[:rows]
 
 
 class _Word2Vec(nn.Module):
@@ -177,7 +160,7 @@ class _Word2Vec(nn.Module):
             self.in_embed.weight.uniform_(-init / dim, init / dim)
             self.out_embed.weight.zero_()
         self.subwords = subwords is not None
-        self.rooms = _Rooms()  # where forward gathers a step's rows (_GatherRows)
+        self.rooms = KeptStorage()  # where forward gathers a step's rows (_GatherRows)
         # several processes: (unique ids, occurrences) -> each word's occurrences in every rank's step
         # (distributed.SyncedSGD.occurrence_totals), so that a word is capped once, not once per rank
         self.occurrence_totals = None

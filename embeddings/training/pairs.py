@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .encoded import SENTENCE_END
+from .memory import KeptStorage
 
 PIECE_TOKENS = 1 << 16  # on a CPU a chunk is subsampled this many tokens at a time: small temporaries
 
@@ -112,23 +113,14 @@ class BatchMaker:
         # the batches of its chunk again, gives the model the same draws as an uninterrupted one
         self.seeds = seeds
         self.device, self.gen = device, generator
-        self._kept: dict[str, torch.Tensor] = {}  # a chunk's arrays, in storage reused by the next chunk
+        self._kept = KeptStorage()  # a chunk's arrays, in storage reused by the next chunk
         self.piece = PIECE_TOKENS if device.type == "cpu" else None  # a GPU subsamples a chunk at once
 
     def _room(self, name: str, n: int, dtype: torch.dtype) -> torch.Tensor:
-        """n elements of storage kept from chunk to chunk, grown (by a quarter more) only when a
-        chunk needs more.
-
-        A chunk's few arrays live through all its steps. Allocated afresh for each chunk, they
-        land between the holes a step's temporaries leave in the heap and split them, so the
-        heap grows (by ~30 MB over an epoch, measured); storage reused does not.
-        """
-        room = self._kept.get(name)
-        if room is None or len(room) < n or room.dtype != dtype:
-            self._kept.pop(name, None)
-            del room
-            room = self._kept[name] = torch.empty(n + n // 4, dtype=dtype, device=self.device)
-        return room[:n]
+        """n elements of storage kept from chunk to chunk (memory.KeptStorage). A chunk's few
+        arrays live through all its steps; allocated afresh for each chunk, they split the holes
+        a step's temporaries leave in the heap, which grew by ~30 MB over an epoch (measured)."""
+        return self._kept.take(name, (n,), dtype, self.device)
 
     def subsample(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
         """Drop sentence marks and frequent words; return (words, sentence number of each, words
@@ -199,7 +191,7 @@ class BatchMaker:
         L = len(ids)
         if L == 0:
             return
-        ids_p = self._kept["ids"][:L + 2 * W]        # the words with W zeros each side: (L + 2W,)
+        ids_p = self._kept.blocks["ids"][:L + 2 * W]        # the words with W zeros each side: (L + 2W,)
         # word2vec's dynamic window: centre i sees contexts up to b_i away, b_i ~ U{1..W}
         reach = self._room("reach", L, torch.int16 if W < 1 << 15 else torch.int32)  # int64's draws, less memory
         if self.dynamic_window:
