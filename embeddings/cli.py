@@ -84,7 +84,7 @@ def cmd_train(args) -> int:
         fields = ("arch", "dim", "window", "negative", "min_count", "max_vocab", "sample", "epochs",
                   "batch_size", "lr", "device", "seed", "chunk_tokens", "row_cap", "output_weight", "min_lr_ratio",
                   "ns_exponent", "init", "group_size", "shared_negatives", "sync_rows", "sync_ngrams", "shuffle",
-                  "ngram_dropout", "lone_ngram_rate")
+                  "ngram_dropout", "lone_ngram_rate", "steady_ngrams")
         config = TrainConfig(**{f: getattr(args, f) for f in fields if getattr(args, f) is not None})
         if args.subwords is not None:
             from .subwords import parse_range
@@ -417,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --subwords: an n-gram row that one word alone used in a step takes this part of "
                         "its step, leaving more of the word's meaning to the n-grams it shares (0.75 skip-gram, "
                         "1 CBOW: docs/subwords.md, \"N-gram dropout\")")
+    t.add_argument("--steady-ngrams", dest="steady_ngrams", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --subwords: cap n-gram rows against the starting rate, so that a row many words "
+                        "share keeps its step as the rate decays (on: docs/subwords.md, \"Steady n-gram rows\")")
     t.add_argument("--device", help="auto, cpu, cuda or cuda:N (auto)")
     t.add_argument("--seed", type=int, help="random seed (1)")
     t.add_argument("--chunk-tokens", dest="chunk_tokens", type=int,

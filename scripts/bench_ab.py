@@ -79,11 +79,12 @@ def main(argv=None) -> int:
         def build(model_module, optim_module):
             torch.manual_seed(config.seed)
             known = inspect.signature(model_module.build_model).parameters  # a revision from before a setting lacks it
-            extra = {k: getattr(config, k) for k in ("ngram_dropout", "lone_ngram_rate") if k in known}
+            extra = {k: getattr(config, k) for k in ("ngram_dropout", "lone_ngram_rate", "steady_ngrams") if k in known}
             m = model_module.build_model(args.arch, len(vocab), config.dim, config.window, config.negative,
                                          config.init, sub, buckets, **extra)
+            steady = {"steady": m.steady_rows} if hasattr(m, "steady_rows") else {}
             return m, optim_module.RowCappedSGD(m.parameters(), lr=config.lr, cap=config.row_cap,
-                                                lookups=m.lookup_weights)
+                                                lookups=m.lookup_weights, **steady)
 
         modules = {"A (this tree)": (model_a, optim_a), f"B ({args.rev})": (model_b, optim_b)}
         arms = {name: build(*pair) for name, pair in modules.items()   # --only: one arm alone in this process

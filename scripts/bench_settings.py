@@ -60,8 +60,9 @@ def main(argv=None) -> int:
             torch.manual_seed(c.seed)
             model = build_model(c.arch, len(vocab), c.dim, c.window, c.negative, c.init, sub,
                                 c.buckets if c.subwords else 0, c.row_cap, c.ngram_dropout,
-                                c.lone_ngram_rate)
-            optimizer = RowCappedSGD(model.parameters(), lr=c.lr, cap=c.row_cap, lookups=model.lookup_weights)
+                                c.lone_ngram_rate, c.steady_ngrams)
+            optimizer = RowCappedSGD(model.parameters(), lr=c.lr, cap=c.row_cap, lookups=model.lookup_weights,
+                                     steady=model.steady_rows)
             maker = T.batch_maker(c, vocab, torch.device("cpu"), torch.Generator().manual_seed(c.seed),
                                   model.noise_rows)
             arms[f"{name} ({text or 'defaults'})"] = (model, optimizer, maker)

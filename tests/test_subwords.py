@@ -208,17 +208,41 @@ def test_ngram_dropout_and_lone_rate_are_subword_skipgram_defaults(small_corpus,
     assert not np.allclose(whole.vectors.vectors, none.vectors.vectors)
 
 
-@pytest.mark.parametrize("lone_rate", [1.0, 0.5])
-def test_optimizer_caps_a_shared_row_per_word(lone_rate):
+def test_steady_ngram_rows_are_the_subword_default(small_corpus, tmp_path, capsys):
+    """Both subword architectures cap n-gram rows against the starting rate by default (a word-only
+    model has none, and a checkpoint from before the setting trained without it); it changes the
+    training, and `--no-steady-ngrams` turns it off."""
+    from embeddings.cli import main
+    from embeddings.formats import load_checkpoint
+    from embeddings.training.config import TrainConfig
+    from embeddings.training.train import train
+    assert TrainConfig(minn=3, maxn=6).validate().steady_ngrams is True
+    assert TrainConfig(arch="cbow", minn=3, maxn=6).validate().steady_ngrams is True
+    assert TrainConfig().validate().steady_ngrams is False
+    assert TrainConfig.from_dict({"minn": 3, "maxn": 6}).validate().steady_ngrams is False
+    config = dict(dim=8, epochs=2, min_count=1, minn=3, maxn=4, buckets=300, batch_size=64, window=2)
+    steady = train(TrainConfig(**config), [small_corpus], progress=False)
+    plain = train(TrainConfig(**config, steady_ngrams=False), [small_corpus], progress=False)
+    assert not np.allclose(steady.vectors.ngram_rows, plain.vectors.ngram_rows)
+    assert main(["train", str(small_corpus), "--subwords", "3-4", "--buckets", "300", "--dim", "8", "--epochs", "1",
+                 "--min-count", "1", "--no-steady-ngrams", "--quiet", "--output", str(tmp_path / "m")]) == 0
+    assert load_checkpoint(tmp_path / "m" / "checkpoint.npz").config["steady_ngrams"] is False
+
+
+@pytest.mark.parametrize("lone_rate, steady", [(1.0, False), (0.5, False), (1.0, True), (0.5, True)])
+def test_optimizer_caps_a_shared_row_per_word(lone_rate, steady):
     """Each word's gradient counts at most `cap` occurrences' worth (as its own row does), and a
-    row then moves by min(1, cap / words that used it) of the sum, times lone_ngram_rate for an
-    n-gram row one word alone used: checked against a plain loop over every occurrence's gradient."""
+    row then moves by f = min(1, cap / words that used it) of the sum, times lone_ngram_rate for an
+    n-gram row one word alone used; at a rate decayed from 0.1 to 0.04, an n-gram row takes
+    lr * f, or with steady_ngrams min(lr, 0.1 * f): checked against a plain loop over every
+    occurrence's gradient."""
     from embeddings.training.optim import RowCappedSGD
     model, (rows, offsets) = _model()
-    model.row_cap, model.lone_ngram_rate = 2.0, lone_rate
+    model.row_cap, model.lone_ngram_rate, model.steady_ngrams = 2.0, lone_rate, steady
     tokens = torch.tensor([1] * 9 + [2, 3, 1, 0, 5, 5])
     before = model.in_embed.weight.detach().clone()
-    opt = RowCappedSGD(model.parameters(), lr=0.1, cap=2.0, lookups=model.lookup_weights)
+    opt = RowCappedSGD(model.parameters(), lr=0.1, cap=2.0, lookups=model.lookup_weights, steady=model.steady_rows)
+    opt.param_groups[0]["lr"] = lr = 0.04                            # as the loop sets it, decayed
     g = torch.randn(len(tokens), 6)
     (model.inputs(tokens) * g).sum().backward()
     opt.step()
@@ -229,11 +253,13 @@ def test_optimizer_caps_a_shared_row_per_word(lone_rate):
     words_per_row = np.bincount([r for r, _ in entries], minlength=before.shape[0])
     expected = before.clone()
     for r, t in entries:
-        lone = r >= 6 and words_per_row[r] == 1                     # an n-gram row (not a word's own) of one word
-        expected[r] -= 0.1 * min(1.0, 2.0 / words_per_row[r]) * (lone_rate if lone else 1.0) * word_grad[t]
+        ngram = r >= 6                                               # not a word's own row
+        f = min(1.0, 2.0 / words_per_row[r]) * (lone_rate if ngram and words_per_row[r] == 1 else 1.0)
+        expected[r] -= (min(lr, 0.1 * f) if ngram and steady else lr * f) * word_grad[t]
     assert torch.allclose(model.in_embed.weight.detach(), expected, atol=1e-5)
     assert occurrences[1] == 10 and not torch.allclose(before[1], expected[1])  # the capped word moved
     assert any(r >= 6 and words_per_row[r] == 1 for r, _ in entries)         # lone n-gram rows were there
+    assert any(words_per_row[r] > 2 for r, _ in entries)                      # and rows the cap held
     grad = model.in_embed.weight.grad               # one gradient row per distinct row, as the optimizer assumes
     assert len(torch.unique(grad._indices()[0])) == grad._indices().shape[1]
 
@@ -282,6 +308,8 @@ def test_config_refuses_bad_subword_settings():
         TrainConfig(minn=3, maxn=6, lone_ngram_rate=0).validate()
     with pytest.raises(ValueError, match="needs subwords"):
         TrainConfig(lone_ngram_rate=0.5).validate()
+    with pytest.raises(ValueError, match="needs subwords"):
+        TrainConfig(steady_ngrams=True).validate()
 
 
 # --- fastText's .bin: round trips through gensim and our reader's refusals -----------------------

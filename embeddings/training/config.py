@@ -33,10 +33,10 @@ WIDE = 4                 # processes from which a subword model's n-gram rows me
 # output vectors"). A subword model keeps its input rows: they are what answers for unseen words.
 ARCH_DEFAULTS = {"skipgram": {"lr": 0.05, "group_size": 32, "init": 0.5, "shared_negatives": 40,
                               "shuffle": True, "min_lr_ratio": 0.1, "row_cap": 4.0, "ngram_dropout": 0.0,
-                              "lone_ngram_rate": 1.0, "output_weight": 0.5},
+                              "lone_ngram_rate": 1.0, "output_weight": 0.5, "steady_ngrams": False},
                  "cbow": {"lr": 0.075, "group_size": 128, "init": 5.0, "shared_negatives": 32,
                           "shuffle": False, "min_lr_ratio": 0.3, "row_cap": 2.0, "ngram_dropout": 0.0,
-                          "lone_ngram_rate": 1.0, "output_weight": 0.5}}
+                          "lone_ngram_rate": 1.0, "output_weight": 0.5, "steady_ngrams": False}}
 # The noise distribution's exponent (docs/performance.md, "Quality"): fastText's 0.5 gives better analogies and
 # word similarity than word2vec's 0.75 here, over two seeds, for both archs (word-only).
 NS_EXPONENT = 0.5
@@ -55,12 +55,16 @@ NS_EXPONENT = 0.5
 # leaves more of the meaning to the shared n-grams: both together lead gensim's FastText on every
 # score but typos, where it is level (docs/subwords.md, "N-gram dropout"). CBOW keeps every n-gram: dropout 0.3
 # cost it 1.2 analogy points and five of six word-pair sets for 0.4 typo points (seed 1).
+# Both cap their n-gram rows against the starting rate (steady_ngrams, optim.py): a row many words share
+# keeps its first steps' size as the rate decays. Over seeds 1-3: analogies +0.20 (skip-gram) and +0.81
+# (CBOW), MSR +0.56 and +1.17, skip-gram's typos +0.8, for 0.005 and 0.008 of MTurk-287 (docs/subwords.md,
+# "Steady n-gram rows").
 NGRAM_DROPOUT = 0.3
 LONE_NGRAM_RATE = 0.75
 SUBWORD_DEFAULTS = {"skipgram": {"shared_negatives": 48, "ns_exponent": 0.6, "shuffle": False, "min_lr_ratio": 0.3,
                                  "ngram_dropout": NGRAM_DROPOUT, "lone_ngram_rate": LONE_NGRAM_RATE,
-                                 "output_weight": 0.0},
-                    "cbow": {"init": 1.0, "row_cap": 4.0, "output_weight": 0.0}}
+                                 "output_weight": 0.0, "steady_ngrams": True},
+                    "cbow": {"init": 1.0, "row_cap": 4.0, "output_weight": 0.0, "steady_ngrams": True}}
 # Positions per step (docs/performance.md, "Batch size on a small corpus"): 8,192 on a corpus as big as the
 # bundled one (2,048 is no better there, 32,768 slightly better); a smaller corpus takes smaller
 # batches, so that an epoch is at least STEPS_PER_EPOCH steps of its kept (subsampled) positions,
@@ -90,6 +94,7 @@ class TrainConfig:
     row_cap: float | None = None  # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient (None: 4, CBOW 2)
     ngram_dropout: float | None = None  # subwords: each n-gram leaves a word's input with this chance a step (None: 0.3 skip-gram, 0 CBOW)
     lone_ngram_rate: float | None = None  # subwords: an n-gram row one word alone used in a step takes this part of its step (None: 0.75 skip-gram, 1 CBOW)
+    steady_ngrams: bool | None = None  # subwords: n-gram rows are capped against the starting rate, so a shared one's step does not decay (None: on)
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
     shuffle: bool | None = None   # each chunk's sentences in a random order: a step mixes topics (None: word-only skip-gram)
     output_weight: float | None = None  # saved vectors: W + this x C, inputs plus output vectors (None: 0.5, 0 with subwords; 1: W + C, Levy et al. 2015)
@@ -109,7 +114,7 @@ class TrainConfig:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
         for name in ("lr", "group_size", "init", "ns_exponent", "shared_negatives", "shuffle", "min_lr_ratio",
-                     "row_cap", "ngram_dropout", "lone_ngram_rate", "output_weight"):
+                     "row_cap", "ngram_dropout", "lone_ngram_rate", "output_weight", "steady_ngrams"):
             if getattr(self, name) is None:
                 setattr(self, name, self.default(name))
         if self.chunk_tokens is None:  # torchrun's processes merge after each chunk (distributed.py)
@@ -141,6 +146,8 @@ class TrainConfig:
             raise ValueError(f"lone_ngram_rate must be over 0 and at most 1, not {self.lone_ngram_rate!r}")
         if self.lone_ngram_rate != 1 and not self.subwords:
             raise ValueError("lone_ngram_rate steps character n-gram rows: it needs subwords (minn, maxn)")
+        if self.steady_ngrams and not self.subwords:
+            raise ValueError("steady_ngrams steps character n-gram rows: it needs subwords (minn, maxn)")
         for name in ("minn", "maxn", "buckets", "sync_rows", "sync_ngrams"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
@@ -157,7 +164,7 @@ class TrainConfig:
 
     def default(self, name: str):
         """The default of a per-architecture field (lr, group_size, init, ns_exponent, shared_negatives, shuffle,
-        min_lr_ratio, row_cap, ngram_dropout, lone_ngram_rate, output_weight) for this arch, with or
+        min_lr_ratio, row_cap, ngram_dropout, lone_ngram_rate, output_weight, steady_ngrams) for this arch, with or
         without subwords."""
         defaults = {**ARCH_DEFAULTS[self.arch], "ns_exponent": NS_EXPONENT}
         return {**defaults, **(SUBWORD_DEFAULTS[self.arch] if self.subwords else {})}[name]
@@ -198,7 +205,8 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         # a checkpoint from before sentences were shuffled trained them in the text's order, and one
         # from before n-gram dropout kept every n-gram and stepped every n-gram row in full; one from
-        # before output_weight saved its `vectors`: "input" (W) or "input+output" (W + C)
-        return cls(**{"shuffle": False, "ngram_dropout": 0.0, "lone_ngram_rate": 1.0,
+        # before output_weight saved its `vectors`: "input" (W) or "input+output" (W + C); one from
+        # before steady n-gram rows capped them at the decaying rate
+        return cls(**{"shuffle": False, "ngram_dropout": 0.0, "lone_ngram_rate": 1.0, "steady_ngrams": False,
                       "output_weight": output_weight_of(data),
                       **{k: v for k, v in data.items() if k in known}})

@@ -189,8 +189,8 @@ class SyncedSGD(RowCappedSGD):
     """
 
     def __init__(self, params, lr: float, cap: float, lookups, group: Group, hot: int, extra: dict | None = None,
-                 count_words: bool = False):
-        super().__init__(params, lr, cap, lookups)
+                 count_words: bool = False, steady=None):
+        super().__init__(params, lr, cap, lookups, steady)
         self.group = group
         params = self.param_groups[0]["params"]
         # count_words: the model asks occurrence_totals at every step (a subword model), so drain asks too

@@ -144,12 +144,13 @@ class _Word2Vec(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
                  subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0, row_cap: float = 4.0,
-                 ngram_dropout: float = 0.0, lone_ngram_rate: float = 1.0):
+                 ngram_dropout: float = 0.0, lone_ngram_rate: float = 1.0, steady_ngrams: bool = False):
         super().__init__()
         self.window, self.negative = window, negative
         self.row_cap = row_cap  # with subwords: a word's gradient counts at most this many occurrences
         self.ngram_dropout = ngram_dropout  # with subwords: an n-gram's chance to leave a word's input in a step
         self.lone_ngram_rate = lone_ngram_rate  # with subwords: the step of an n-gram row one word alone used
+        self.steady_ngrams = steady_ngrams  # with subwords: n-gram rows are capped at the starting rate (optim.py)
         # the input vectors W (with subwords, then one row per n-gram bucket); saved: W + C / 2 (kept_vectors)
         # (allocated onto huge pages before their first write: steps use rows all over them; memory.py)
         self.in_embed = nn.Embedding(vocab_size + buckets, dim, sparse=True,
@@ -238,6 +239,8 @@ class _Word2Vec(nn.Module):
         # the optimizer caps it the same (and several processes can add their rows' steps up)
         lookups[: unique.shape[0]] = occurrences.to(dtype)
         self._lookups = lookups                                        # (R,)
+        if self.steady_ngrams:                                         # (R,) the n-gram rows: all but the first U
+            self._steady = torch.arange(distinct.shape[0], device=tokens.device) >= unique.shape[0]
         return _ComposeMean.apply(self.in_embed.weight, rows, bag_starts, count.to(dtype), distinct,  # (n, D)
                                   slot_bags, slot_starts, word_scale, inverse, token_order, token_starts)
 
@@ -247,6 +250,11 @@ class _Word2Vec(nn.Module):
         it, each word's share already capped; for a word's own row its occurrences, uncapped);
         RowCappedSGD counts the others."""
         return {self.in_embed.weight: self._lookups} if self.subwords else {}
+
+    def steady_rows(self) -> dict:
+        """{parameter: (rows,) bool} the rows of its last sparse gradient that RowCappedSGD caps
+        against the starting rate: with `steady_ngrams`, the subword input's n-gram rows."""
+        return {self.in_embed.weight: self._steady} if self.subwords and self.steady_ngrams else {}
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor, negatives: torch.Tensor,
                 seed: int | None = None) -> torch.Tensor:
@@ -283,10 +291,12 @@ class CBOW(_Word2Vec):
 
 def build_model(arch: str, vocab_size: int, dim: int, window: int, negative: int, init: float = 0.5,
                 subwords: tuple[np.ndarray, np.ndarray] | None = None, buckets: int = 0,
-                row_cap: float = 4.0, ngram_dropout: float = 0.0, lone_ngram_rate: float = 1.0) -> _Word2Vec:
+                row_cap: float = 4.0, ngram_dropout: float = 0.0, lone_ngram_rate: float = 1.0,
+                steady_ngrams: bool = False) -> _Word2Vec:
     """subwords: each word's n-gram rows (subwords.subword_rows, bucket rows counted from vocab_size);
     row_cap: the optimizer's, which the subword input applies per word; ngram_dropout: each n-gram's
     chance to leave a word's input in a step; lone_ngram_rate: the part of its step that an n-gram
-    row used by one word alone in a step takes (see _Word2Vec.inputs)."""
+    row used by one word alone in a step takes (see _Word2Vec.inputs); steady_ngrams: the optimizer
+    caps n-gram rows against the starting rate (optim.py)."""
     return {"skipgram": SkipGram, "cbow": CBOW}[arch](vocab_size, dim, window, negative, init, subwords, buckets,
-                                                      row_cap, ngram_dropout, lone_ngram_rate)
+                                                      row_cap, ngram_dropout, lone_ngram_rate, steady_ngrams)

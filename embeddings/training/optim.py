@@ -8,6 +8,12 @@ rows seen at most `cap` times get exactly word2vec's summed step, frequent rows 
 A gradient whose rows are pre-summed (distinct rows, each standing for several lookups, as the
 subword input gives) comes with its count per row from `lookups()`, and n is that count (for the
 subword input: the words that used the row, each word's share capped already; model.py).
+
+Rows the model calls steady (`steady()`: a subword model's n-gram rows) are capped against the
+starting rate instead: such a row steps by min(lr, start_lr * cap / n) of its summed gradient. A
+row that many words share in a step is held by the cap at every rate, so the decay would only
+slow it further; steady, it keeps the step it had at the start, which the cap had already made
+safe, while rows used by a few words decay as before (docs/subwords.md, "Steady n-gram rows").
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ class RowCappedSGD:
     memory) the first time it is constructed, and plain SGD needs none of its machinery.
     """
 
-    def __init__(self, params, lr: float, cap: float, lookups=None):
-        self.param_groups = [{"params": list(params), "lr": lr, "cap": cap}]
+    def __init__(self, params, lr: float, cap: float, lookups=None, steady=None):
+        # initial_lr: the starting rate (the loop sets lr at every step), against which steady rows are capped
+        self.param_groups = [{"params": list(params), "lr": lr, "initial_lr": lr, "cap": cap}]
         self.lookups = lookups or dict  # () -> {parameter: (rows,) lookups per (distinct) gradient row}
+        self.steady = steady or dict    # () -> {parameter: (rows,) bool, the gradient rows capped at the starting rate}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every gradient (`set_to_none` is accepted for torch's signature: sparse gradients
@@ -37,7 +45,7 @@ class RowCappedSGD:
     def sparse_updates(self):
         """(parameter, rows (n,), values (n, D), lookups of each entry's row (n,), lr, cap) for
         each sparse gradient; dense gradients take their plain SGD step here."""
-        weights = self.lookups()
+        weights, steady = self.lookups(), self.steady()
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -54,6 +62,9 @@ class RowCappedSGD:
                     raise RuntimeError(f"{w.shape[0]} lookup weights for {rows.shape[0]} gradient rows")
                 else:                                                          # distinct rows, counted
                     per_row = w
+                held = steady.get(p)
+                if held is not None:  # lookups counted at lr / start: lr * min(1, cap / n) reads min(lr, start * cap / n)
+                    per_row = torch.where(held, per_row * (group["lr"] / group["initial_lr"]), per_row)
                 yield p, rows, values, per_row, group["lr"], group["cap"]
 
     @torch.no_grad()

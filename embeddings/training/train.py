@@ -214,7 +214,7 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
         buckets = config.buckets
     model = build_model(config.arch, len(vocab), config.dim, config.window, config.negative, config.init,
                         subwords, buckets, config.row_cap, config.ngram_dropout,
-                        config.lone_ngram_rate).to(device)
+                        config.lone_ngram_rate, config.steady_ngrams).to(device)
     gen = torch.Generator(device=device)
     gen.manual_seed(config.seed + rank)
     if checkpoint is not None:
@@ -236,11 +236,13 @@ def build(config: TrainConfig, vocab, device: torch.device, checkpoint: formats.
                                               config.sync_ngrams)
             extra = {model.in_embed.weight: torch.from_numpy(rows).to(device)}
         optimizer = distributed.SyncedSGD(model.parameters(), config.lr, config.row_cap, model.lookup_weights,
-                                          group, config.sync_rows, extra, count_words=subwords is not None)
+                                          group, config.sync_rows, extra, count_words=subwords is not None,
+                                          steady=model.steady_rows)
         if optimizer.counts is not None:  # a subword model caps its hot words over every rank's step
             model.occurrence_totals = optimizer.occurrence_totals
     else:
-        optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights)
+        optimizer = RowCappedSGD(model.parameters(), lr=config.lr, cap=config.row_cap, lookups=model.lookup_weights,
+                                 steady=model.steady_rows)
     batches = batch_maker(config, vocab, device, gen, model.noise_rows)
     return Parts(model, optimizer, gen, batches, device, group.shard if group is not None else (lambda c: c))
 
