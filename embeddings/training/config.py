@@ -94,7 +94,7 @@ class TrainConfig:
     row_cap: float | None = None  # a row looked up n times in a step moves by min(1, cap / n) of its summed gradient (None: 4, CBOW 2)
     ngram_dropout: float | None = None  # subwords: each n-gram leaves a word's input with this chance a step (None: 0.3 skip-gram, 0 CBOW)
     lone_ngram_rate: float | None = None  # subwords: an n-gram row one word alone used in a step takes this part of its step (None: 0.75 skip-gram, 1 CBOW)
-    steady_ngrams: bool | None = None  # subwords: n-gram rows are capped against the starting rate, so a shared one's step does not decay (None: on)
+    steady_ngrams: bool | None = None  # subwords: n-gram rows are capped against the starting rate, so a shared one's step does not decay (None: on with subwords)
     dynamic_window: bool = True   # word2vec's: each centre sees b ~ U{1..window} words each side (False: all window)
     shuffle: bool | None = None   # each chunk's sentences in a random order: a step mixes topics (None: word-only skip-gram)
     output_weight: float | None = None  # saved vectors: W + this x C, inputs plus output vectors (None: 0.5, 0 with subwords; 1: W + C, Levy et al. 2015)
