@@ -208,7 +208,7 @@ def test_ngram_dropout_and_lone_rate_are_subword_skipgram_defaults(small_corpus,
     assert not np.allclose(whole.vectors.vectors, none.vectors.vectors)
 
 
-def test_steady_ngram_rows_are_the_subword_default(small_corpus, tmp_path, capsys):
+def test_steady_ngram_rows_are_the_subword_default(small_corpus, tmp_path):
     """Both subword architectures cap n-gram rows against the starting rate by default (a word-only
     model has none, and a checkpoint from before the setting trained without it); it changes the
     training, and `--no-steady-ngrams` turns it off."""
