@@ -33,6 +33,10 @@ a typo gets its n-grams' mean by one definition. "typos" is the share of the bun
 misspellings (data/misspellings.tsv) whose nearest vocabulary word is the word meant. Word pairs
 are scored on the vocabulary only, as for word-only trainers, so every row scores the same pairs.
 Needs the peers: pip install -e '.[bench]'.
+
+--pairs FILE (repeatable) scores every trainer on word-pair files of your own too, beside the
+bundled sets, in a column named after each file: a held-out check on sets no default was chosen
+on (docs/performance.md, "Word pairs that are not bundled").
 """
 
 from __future__ import annotations
@@ -156,12 +160,23 @@ RUNNERS = {"ours": run_ours, "gensim": run_gensim, "fasttext": run_fasttext}
 def worker(args) -> int:
     """One run in this process; prints a JSON line."""
     from embeddings.benchmarks import evaluate_all
+    from embeddings.similarity import NotCoveredError, evaluate_word_pairs
     r = RUNNERS[args.worker](args.corpus, args.arch, args, parse_settings(args.settings or ""))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     scores = evaluate_all(r["vectors"]).summary()
+    for path in args.pairs:  # the user's own word-pair files, beside the bundled sets
+        try:
+            scores[pair_name(path)] = evaluate_word_pairs(r["vectors"], path).spearman
+        except NotCoveredError:
+            scores[pair_name(path)] = None
     epochs = r.get("epochs", args.epochs)
     print(json.dumps({"seconds": r["seconds"], "epochs": epochs, "peak_mb": peak, **scores}))
     return 0
+
+
+def pair_name(path: str) -> str:
+    """A --pairs file's column: its file name without the extension."""
+    return Path(path).stem
 
 
 def one_run(side: str, corpus: str, arch: str, args, settings: str = "", seed: int = 1) -> dict:
@@ -172,6 +187,8 @@ def one_run(side: str, corpus: str, arch: str, args, settings: str = "", seed: i
         cmd += ["--subwords", args.subwords]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
+    for path in args.pairs:
+        cmd += ["--pairs", path]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0 and "training diverged" in out.stderr:  # a setting too aggressive: say so
         return {"diverged": True}
@@ -180,10 +197,11 @@ def one_run(side: str, corpus: str, arch: str, args, settings: str = "", seed: i
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int) -> str:
-    """Markdown: one line per (arch, trainer), medians of its runs; ratio against gensim's words/s."""
+def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int, extra: list[str] = ()) -> str:
+    """Markdown: one line per (arch, trainer), medians of its runs; ratio against gensim's words/s;
+    `extra`: the columns of --pairs files, after the bundled sets."""
     from embeddings.benchmarks import MORE_ANALOGIES, WORD_PAIR_SETS
-    sets, more = list(WORD_PAIR_SETS), list(MORE_ANALOGIES)  # more: the other analogy sets (MSR)
+    sets, more = list(WORD_PAIR_SETS) + list(extra), list(MORE_ANALOGIES)  # more: the other analogy sets (MSR)
     typos = any(r.get("typos") is not None for _, _, runs in rows for r in runs)
     head = ["arch", "trainer", "seconds", "words/s", "x gensim", "analogies", "semantic", "syntactic", *more, *sets,
             *(["typos"] if typos else []), "peak MB"]
@@ -224,6 +242,8 @@ def main(argv=None) -> int:
                         help="every trainer adds character n-grams (e.g. 3-6): ours, gensim's FastText, fastText")
     parser.add_argument("--vary-seed", dest="vary_seed", action="store_true",
                         help="run r (1, 2, ...) seeds every trainer with r (default: seed 1 for every run)")
+    parser.add_argument("--pairs", action="append", default=[], metavar="FILE",
+                        help="also score this word-pair file (word, word, score per line; repeatable)")
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
@@ -272,7 +292,7 @@ def main(argv=None) -> int:
                           f"WordSim-353 {r['WordSim-353']:.3f}, SimLex-999 {r['SimLex-999']:.3f}{typo}", flush=True)
             rows += [(arch, name, runs[name]) for name, _, _ in trainers]
         print()
-        print(table(rows, n, args.epochs))
+        print(table(rows, n, args.epochs, [pair_name(p) for p in args.pairs]))
     return 0
 
 

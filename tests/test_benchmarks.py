@@ -154,3 +154,19 @@ def test_typo_breakdown_names_each_kind_of_edit_the_misspellings_script_makes():
                 assert typo_kind(made, word) == kind, (made, word)
                 seen.add(kind)
     assert seen == set(names.values())
+
+
+def test_bench_train_table_adds_a_column_for_each_word_pair_file_of_the_users():
+    import sys
+    sys.path.insert(0, str(DATA_DIR.parent / "scripts"))
+    from bench_train import pair_name, table
+    from embeddings.benchmarks import MORE_ANALOGIES, WORD_PAIR_SETS
+    run = {"seconds": 2.0, "epochs": 1, "peak_mb": 100.0, "analogies": 0.5, "semantic": 0.25, "syntactic": 0.75,
+           **{k: 0.5 for k in MORE_ANALOGIES}, **{k: 0.5 for k in WORD_PAIR_SETS}, "typos": None,
+           "EN-MTurk-771": 0.625, "yp130": None}
+    extra = [pair_name("/held/out/EN-MTurk-771.txt"), pair_name("yp130.tsv")]
+    lines = table([("cbow", "gensim", [run]), ("cbow", "ours", [dict(run, seconds=1.0)])], 1000, 1, extra).splitlines()
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert head[-3:] == ["EN-MTurk-771", "yp130", "peak MB"]
+    ours = [c.strip() for c in lines[3].strip("|").split("|")]
+    assert ours[1] == "ours" and ours[4] == "2.00" and ours[-3:-1] == ["0.625", "nan"]
