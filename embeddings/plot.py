@@ -39,6 +39,37 @@ def _vectors(wv: WordVectors, words: Sequence[str], metric: str = "cosine") -> n
     return np.stack([wv.get_vector(w, norm=metric == "cosine") for w in words])  # unseen words: n-grams
 
 
+COMPOSED_LABEL = "hollow, italic: not in the vocabulary (vector from character n-grams)"
+
+
+def _scatter_words(ax, wv: WordVectors, words: Sequence[str], points: np.ndarray, color: str, label: str | None,
+                   dim: int = 2) -> None:
+    """The words' points in one colour: filled for vocabulary words, hollow for words whose vector a
+    subword model built from their character n-grams (the figure says so, not only the terminal)."""
+    composed = np.array([wv.composed(w) for w in words], dtype=bool)
+    style = {"depthshade": False} if dim == 3 else {"zorder": 3}
+    ax.scatter(*points[~composed].T, s=36, color=color, label=label, **style)
+    if composed.any():
+        ax.scatter(*points[composed].T, s=36, facecolors="white", edgecolors=color, linewidths=1.5, **style)
+
+
+def _mark_composed(ax, wv: WordVectors, words: Sequence[str], legend: bool) -> None:
+    """Italicise the labels of words built from n-grams and, if any were, say so in the legend
+    (drawn whenever there is something to say: the groups' names, or the hollow points)."""
+    composed = {w for w in words if wv.composed(w)}
+    for text in ax.texts:
+        if text.get_text() in composed:
+            text.set_fontstyle("italic")
+    if not composed and not legend:
+        return
+    handles, _ = ax.get_legend_handles_labels()
+    if composed:
+        from matplotlib.lines import Line2D
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="#444444",
+                              markeredgewidth=1.5, label=COMPOSED_LABEL))
+    ax.legend(handles=handles, loc="best", fontsize=9 if composed else None)
+
+
 def place_labels(ax, points: np.ndarray, labels: Sequence[str], priority: Sequence[float] | None = None,
                  fontsize: float = 9, max_labels: int | None = None, force: bool = True, **text_kw) -> list:
     """Label 2D points, trying four spots around each and skipping (or, with force, stacking)
@@ -110,17 +141,14 @@ def plot_groups(wv: WordVectors, groups: Mapping[str, Sequence[str]], method: st
     ax = _axes(ax, dim)
     for k, name in enumerate(names):
         idx = [where[w] for w in groups[name]]
-        p = pts[idx]
-        style = {"depthshade": False} if dim == 3 else {"zorder": 3}
-        ax.scatter(*p.T, s=36, color=colors[k % len(colors)], label=name or None, **style)
+        _scatter_words(ax, wv, groups[name], pts[idx], colors[k % len(colors)], name or None, dim)
     if dim == 3:
         for w, p in zip(unique, pts):
             ax.text(*p, w, fontsize=9, ha="left", va="bottom")
     else:
         place_labels(ax, pts, unique)
     _axis_titles(ax, reducer, dim)
-    if any(names):
-        ax.legend(title=None, loc="best")
+    _mark_composed(ax, wv, unique, legend=any(names))
     ax.set_title(title or f"{len(unique)} words, {method.upper()} of their unit vectors")
     ax.grid(alpha=0.25)
     return ax
@@ -149,10 +177,10 @@ def plot_analogy(wv: WordVectors, pairs: Sequence[tuple[str, str]], ax=None, tit
         color = PALETTE[k % len(PALETTE)]
         ax.annotate("", xy=pts[b], xytext=pts[a],
                     arrowprops=dict(arrowstyle="-|>", color=color, lw=2, shrinkA=4, shrinkB=4))
-        ax.scatter(*np.array([pts[a], pts[b]]).T, color=color, s=36, zorder=3, label=f"{a} → {b}")
+        _scatter_words(ax, wv, (a, b), np.array([pts[a], pts[b]]), color, f"{a} → {b}")
     place_labels(ax, np.array([pts[w] for w in words]), words, fontsize=11)
     _axis_titles(ax, reducer, 2)
-    ax.legend(loc="best")
+    _mark_composed(ax, wv, words, legend=True)
     ax.set_title(title or "Offsets: " + ", ".join(f"{a} → {b}" for a, b in pairs))
     ax.grid(alpha=0.25)
     ax.margins(0.15)
@@ -190,15 +218,13 @@ def plot_custom_axes(wv: WordVectors, words: Sequence[str], x: tuple[str, str], 
     where = {w: i for i, w in enumerate(all_words)}
     ax = _axes(ax, 2)
     for k, (name, ws) in enumerate(groups.items()):
-        p = pts[[where[w] for w in ws]]
-        ax.scatter(*p.T, s=36, color=PALETTE[k % len(PALETTE)], label=name or None, zorder=3)
+        _scatter_words(ax, wv, ws, pts[[where[w] for w in ws]], PALETTE[k % len(PALETTE)], name or None)
     place_labels(ax, pts, all_words)
     ax.axhline(0, color="#999999", lw=0.8)
     ax.axvline(0, color="#999999", lw=0.8)
     ax.set_xlabel(f"{x[0]}  ←  projection on {x[1]} − {x[0]}  →  {x[1]}")
     ax.set_ylabel(f"{y[0]}  ←  projection on {y[1]} − {y[0]}  →  {y[1]}")
-    if any(groups):
-        ax.legend(loc="best")
+    _mark_composed(ax, wv, all_words, legend=any(groups))
     ax.set_title("Words on two chosen directions")
     ax.grid(alpha=0.25)
     return ax

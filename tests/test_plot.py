@@ -158,3 +158,30 @@ def test_cli_plot_modes(wv, tmp_path, capsys):
         assert out.stat().st_size > 1000
     assert main(["plot", "--model", str(model), "-o", str(tmp_path / "y.png")]) == 1
     assert "nothing to plot" in capsys.readouterr().err
+
+
+def test_words_built_from_ngrams_are_drawn_hollow_and_said_so():
+    from embeddings.subwords import SubwordVectors
+    rng = np.random.default_rng(0)
+    vocab = ["king", "queen", "man", "woman", "dog"]
+    sv = SubwordVectors(vocab, rng.normal(size=(5, 8)), rng.normal(size=(200, 8)), 3, 5)
+    assert sv.composed("kingz") and not sv.composed("king")
+
+    def hollow_points(ax):  # the offsets of the points drawn with a white face
+        return [tuple(p) for c in ax.collections if len(c.get_offsets())
+                and np.allclose(c.get_facecolor()[0], [1, 1, 1, 1]) for p in c.get_offsets()]
+
+    ax = plot.plot_words(sv, ["king", "kingz", "queen"])
+    assert n_points(ax) == 3 and len(hollow_points(ax)) == 1
+    styles = {t.get_text(): t.get_fontstyle() for t in ax.texts}
+    assert styles == {"king": "normal", "kingz": "italic", "queen": "normal"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [plot.COMPOSED_LABEL]
+
+    ax = plot.plot_analogy(sv, [("man", "woman"), ("kingz", "queen")])
+    assert len(hollow_points(ax)) == 1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["man → woman", "kingz → queen", plot.COMPOSED_LABEL]
+
+    ax = plot.plot_words(sv, ["king", "queen", "dog"])      # all in the vocabulary: nothing to say
+    assert hollow_points(ax) == [] and ax.get_legend() is None
+    ax = plot.plot_groups(sv, {"royal": ["king", "queen"], "other": ["dog", "dogz"]}, dim=3)
+    assert len(hollow_points(ax)) == 1 and plot.COMPOSED_LABEL in [t.get_text() for t in ax.get_legend().get_texts()]
