@@ -197,27 +197,33 @@ def one_run(side: str, corpus: str, arch: str, args, settings: str = "", seed: i
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+RATIO_PEERS = {"gensim": "x gensim", "fasttext": "x fastText"}  # a words/s ratio column for each peer that ran
+
+
 def table(rows: list[tuple[str, str, list[dict]]], tokens: int, epochs: int, extra: list[str] = ()) -> str:
-    """Markdown: one line per (arch, trainer), medians of its runs; ratio against gensim's words/s;
-    `extra`: the columns of --pairs files, after the bundled sets."""
+    """Markdown: one line per (arch, trainer), medians of its runs; words/s as a ratio to each peer
+    that ran (gensim, fastText), on the same architecture; `extra`: the columns of --pairs files,
+    after the bundled sets."""
     from embeddings.benchmarks import MORE_ANALOGIES, WORD_PAIR_SETS
     sets, more = list(WORD_PAIR_SETS) + list(extra), list(MORE_ANALOGIES)  # more: the other analogy sets (MSR)
     typos = any(r.get("typos") is not None for _, _, runs in rows for r in runs)
-    head = ["arch", "trainer", "seconds", "words/s", "x gensim", "analogies", "semantic", "syntactic", *more, *sets,
-            *(["typos"] if typos else []), "peak MB"]
+    peers = [p for p in RATIO_PEERS if any(who == p for _, who, _ in rows)]
+    head = ["arch", "trainer", "seconds", "words/s", *(RATIO_PEERS[p] for p in peers), "analogies", "semantic",
+            "syntactic", *more, *sets, *(["typos"] if typos else []), "peak MB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     med = lambda runs, k: statistics.median(r[k] for r in runs if r[k] is not None) \
         if any(r[k] is not None for r in runs) else float("nan")  # noqa: E731
     speed_of = lambda runs: tokens * runs[0].get("epochs", epochs) / med(runs, "seconds")  # noqa: E731
-    gensim_speed = {arch: speed_of(runs) for arch, who, runs in rows if who == "gensim"}
+    peer_speed = {(who, arch): speed_of(runs) for arch, who, runs in rows
+                  if who in peers and not any(r.get("diverged") for r in runs)}
     for arch, who, runs in rows:
         if any(r.get("diverged") for r in runs):
             lines.append("| " + " | ".join([arch, who, "diverged", *[""] * (len(head) - 3)]) + " |")
             continue
         speed = speed_of(runs)
-        ratio = speed / gensim_speed[arch] if arch in gensim_speed else float("nan")
+        ratios = [f"{speed / peer_speed[p, arch]:.2f}" if (p, arch) in peer_speed else "-" for p in peers]
         typo_cell = [f"{med(runs, 'typos'):.1%}" if runs[0].get("typos") is not None else "-"] if typos else []
-        cells = [arch, who, f"{med(runs, 'seconds'):.1f}", f"{speed:,.0f}", f"{ratio:.2f}", *(f"{med(runs, k):.2%}" for k in
+        cells = [arch, who, f"{med(runs, 'seconds'):.1f}", f"{speed:,.0f}", *ratios, *(f"{med(runs, k):.2%}" for k in
                  ("analogies", "semantic", "syntactic", *more)), *(f"{med(runs, k):.3f}" for k in sets),
                  *typo_cell, f"{max(r['peak_mb'] for r in runs):.0f}"]
         lines.append("| " + " | ".join(cells) + " |")

@@ -170,3 +170,26 @@ def test_bench_train_table_adds_a_column_for_each_word_pair_file_of_the_users():
     assert head[-3:] == ["EN-MTurk-771", "yp130", "peak MB"]
     ours = [c.strip() for c in lines[3].strip("|").split("|")]
     assert ours[1] == "ours" and ours[4] == "2.00" and ours[-3:-1] == ["0.625", "nan"]
+
+
+def test_bench_train_table_gives_a_speed_ratio_to_each_peer_that_ran():
+    import sys
+    sys.path.insert(0, str(DATA_DIR.parent / "scripts"))
+    from bench_train import table
+    from embeddings.benchmarks import MORE_ANALOGIES, WORD_PAIR_SETS
+    run = {"seconds": 4.0, "epochs": 1, "peak_mb": 100.0, "analogies": 0.5, "semantic": 0.25, "syntactic": 0.75,
+           **{k: 0.5 for k in MORE_ANALOGIES}, **{k: 0.5 for k in WORD_PAIR_SETS}, "typos": None}
+
+    def parse(text):
+        return [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()]
+
+    both = parse(table([("cbow", "ours", [dict(run, seconds=1.0)]), ("cbow", "gensim", [dict(run, seconds=2.0)]),
+                        ("cbow", "fasttext", [run])], 1000, 1))
+    assert both[0][4:6] == ["x gensim", "x fastText"]
+    assert both[2][4:6] == ["2.00", "4.00"] and both[3][4:6] == ["1.00", "2.00"] and both[4][4:6] == ["0.50", "1.00"]
+    alone = parse(table([("skipgram", "ours", [dict(run, seconds=1.0)]), ("skipgram", "fasttext", [run])], 1000, 1))
+    assert alone[0][4] == "x fastText" and "x gensim" not in alone[0] and alone[2][4] == "4.00"
+    assert "nan" not in "".join(c for row in alone for c in row)
+    # a peer that ran for one architecture only: the other's rows say "-", not a number
+    mixed = parse(table([("skipgram", "ours", [run]), ("cbow", "ours", [run]), ("cbow", "gensim", [run])], 1000, 1))
+    assert mixed[2][4] == "-" and mixed[3][4] == "1.00"
