@@ -132,6 +132,9 @@ def test_search_lists_neighbours_and_draws_them(page, server, wv, tmp_path):
     assert listed(page, "#neighbors") == [w for w, _ in most_similar(wv, "king", topn=10, metric="dot")]
     page.get_by_role("button", name="Isolate").click()
     page.wait_for_function("() => window.embeddingsExplorer.map.words.length === 11")
+    # the isolated map is drawn with the word and its neighbours highlighted, and no error
+    page.wait_for_function("() => window.embeddingsExplorer.map.roles.size === 11")
+    assert not page.text_content("#error")
     page.screenshot(path=str(tmp_path / "search.png"))
 
 
@@ -241,6 +244,16 @@ def test_unseen_word_gets_neighbours_from_its_ngrams_and_a_note(browser, subword
         open_page(page, subword_server, "?word=kingz")
         page.wait_for_function("() => document.querySelectorAll('#neighbors li').length === 10")
         assert "“kingz” is not in the vocabulary" in page.text_content("#unseen-note")
+        # Isolate re-projects the unseen word with its neighbours, labelled in italics, and says so
+        page.get_by_role("button", name="Isolate").click()
+        page.wait_for_function("() => window.embeddingsExplorer.map.words.length === 11")
+        words = page.evaluate("() => window.embeddingsExplorer.map.words")
+        italic = page.evaluate("() => [...window.embeddingsExplorer.map.fromNgrams]"
+                               ".map((i) => window.embeddingsExplorer.map.words[i])")
+        assert "kingz" in words and italic == ["kingz"] and not page.text_content("#error")
+        assert "not in the vocabulary, placed by character n-grams" in page.text_content("#map-caption")
+        page.get_by_role("button", name="Show all").click()
+        page.wait_for_function("() => window.embeddingsExplorer.map.fromNgrams.size === 0")
         page.get_by_label("Search words", exact=True).fill("king")
         page.get_by_label("Search words", exact=True).press("Enter")
         page.wait_for_function("() => document.querySelector('#unseen-note').textContent === ''")

@@ -445,3 +445,33 @@ def test_we_load_a_file_the_fasttext_package_wrote(tmp_path):
     assert (sv.minn, sv.maxn, sv.buckets) == (3, 6, 500)
     for word in model.words + ["kingdom", "queens", "bananas"]:
         assert np.allclose(sv[word], model.get_word_vector(word), atol=1e-5), word
+
+
+def test_explorer_projects_and_places_unseen_words(tmp_path):
+    """Isolating an unseen word (its neighbours' map, an analogy's) projects it from its n-grams."""
+    from fastapi.testclient import TestClient
+    from embeddings.explore.api import create_app
+    from embeddings.explore.projections import ProjectionStore
+    from embeddings.reduce import PCA
+    sv = _subword_vectors()
+    client = TestClient(create_app(sv, ProjectionStore(sv.vectors, sv.index_to_word, tmp_path)),
+                        base_url="http://127.0.0.1")
+    body = client.get("/api/projection", params={"method": "pca", "words": "kingz,king,queen,banana"}).json()
+    assert body["words"] == ["king", "queen", "banana", "kingz"] and body["rows"][-1] == -1
+    assert body["from_ngrams"] == ["kingz"] and body["counts"][-1] == 0
+    X = np.stack([sv["king"], sv["queen"], sv["banana"], sv["kingz"]])   # kingz: its n-grams' mean
+    expected = PCA(2).fit_transform(X)
+    got = np.array(body["coords"])
+    signs = np.sign((got * expected).sum(0))                              # a component's sign is arbitrary
+    assert np.allclose(got, expected * signs, atol=1e-3)
+    again = client.get("/api/projection", params={"method": "pca", "words": "king,queen,banana,the"}).json()
+    assert again["from_ngrams"] == [] and -1 not in again["rows"]      # a different key: not kingz's cached map
+    axes = client.get("/api/axes", params={"x": "king,queen", "y": "the,banana", "words": "kingz,naïve"}).json()
+    assert axes["words"][-1] == "kingz" and axes["from_ngrams"] == ["kingz"]
+    # a word-only model still says the word is unknown
+    from embeddings.vectors import WordVectors
+    wv = WordVectors(list(sv.index_to_word), sv.vectors)
+    plain = TestClient(create_app(wv, ProjectionStore(wv.vectors, wv.index_to_word, tmp_path / "w")),
+                       base_url="http://127.0.0.1")
+    answer = plain.get("/api/projection", params={"method": "pca", "words": "kingz,king,queen,banana"})
+    assert answer.status_code == 404 and "kingz" in answer.json()["error"]

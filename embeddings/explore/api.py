@@ -147,19 +147,28 @@ class Explorer:
             rows = np.partition(rows, limit - 1)[:limit]
         return np.sort(rows).tolist()
 
-    def rows(self, words: list[str], n: int | None) -> np.ndarray:
+    def rows(self, words: list[str], n: int | None) -> tuple[np.ndarray, list[str]]:
+        """The vocabulary rows of the chosen words (or of the n most frequent), and the chosen words
+        outside a subword model's vocabulary, whose vectors come from their character n-grams."""
         if words:
-            return np.asarray(list(dict.fromkeys(self.index(w, "words") for w in words)), dtype=np.int64)
+            rows, unseen = [], []
+            for w in dict.fromkeys(words):
+                i = self.index(w, "words", unseen=True)
+                (unseen if i < 0 else rows).append(w if i < 0 else i)
+            return np.asarray(rows, dtype=np.int64), unseen
         n = min(DEFAULT_MAP, len(self.wv)) if n is None else n
         if n > len(self.wv):
             raise ApiError(400, f"n must be at most {len(self.wv)} (the vocabulary), got {n}")
-        return np.arange(min(n, len(self.wv)), dtype=np.int64)
+        return np.arange(min(n, len(self.wv)), dtype=np.int64), []
 
-    def word_rows(self, rows: np.ndarray) -> dict:
+    def word_rows(self, rows: np.ndarray, unseen: list[str] = ()) -> dict:
+        """words, rows and counts of the rows, then of the unseen words (row -1, count 0), and
+        from_ngrams: the unseen words."""
         wv = self.wv
-        words = [wv.index_to_word[i] for i in rows.tolist()]
-        counts = wv.counts[rows].tolist() if wv.counts is not None else None
-        return {"words": words, "rows": rows.tolist(), "counts": counts}
+        words = [wv.index_to_word[i] for i in rows.tolist()] + list(unseen)
+        counts = wv.counts[rows].tolist() + [0] * len(unseen) if wv.counts is not None else None
+        return {"words": words, "rows": rows.tolist() + [-1] * len(unseen), "counts": counts,
+                "from_ngrams": list(unseen)}
 
 
 def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str = "model",
@@ -281,21 +290,24 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
                    dim: int = Query(2, ge=2, le=3, description="2 or 3"),
                    words: str | None = Query(None, description="comma-separated words to project instead (isolate)")):
         """PCA answers at once. t-SNE and UMAP are computed once in a worker process and cached on
-        disk beside the model: while they compute the answer is 202 with the progress; poll again."""
-        rows = ex.rows(_word_list(words, "words"), n)
-        if len(rows) <= dim:
-            raise ApiError(400, f"a projection needs more than {dim} words, got {len(rows)}")
+        disk beside the model: while they compute the answer is 202 with the progress; poll again.
+        With a subword model, chosen words outside the vocabulary are projected too, from their
+        n-grams' vectors: they come last (row -1, count 0) and are listed in from_ngrams."""
+        rows, unseen = ex.rows(_word_list(words, "words"), n)
+        if len(rows) + len(unseen) <= dim:
+            raise ApiError(400, f"a projection needs more than {dim} words, got {len(rows) + len(unseen)}")
         if ex.store is None:
             raise ApiError(503, "projections are not available in this server")
-        result = ex.store.get(method, dim, rows)
+        extra = np.stack([wv.get_vector(w) for w in unseen]) if unseen else None   # (m, D) from n-grams
+        result = ex.store.get(method, dim, rows, extra, unseen)
         if result["status"] == "error":
             raise ApiError(500, result["error"])
         if result["status"] != "ready":
             return JSONResponse(result, status_code=202)
         meta = result["meta"]
-        return {"status": "ready", "method": method, "dim": dim, "n": len(rows),
+        return {"status": "ready", "method": method, "dim": dim, "n": len(rows) + len(unseen),
                 "explained_variance_ratio": meta.get("explained_variance_ratio"),
-                "seconds": meta.get("seconds"), **ex.word_rows(rows), "coords": _rounded(result["coords"])}
+                "seconds": meta.get("seconds"), **ex.word_rows(rows, unseen), "coords": _rounded(result["coords"])}
 
     @app.get("/api/axes", summary="Custom projection: words on two directions between words (word2viz)")
     def axes(x: str = Query(..., description="two words 'from,to': x = projection on to - from", examples=["man,woman"]),
@@ -303,17 +315,19 @@ def create_app(wv: WordVectors, store: ProjectionStore | None = None, name: str 
              words: str | None = Query(None, description="comma-separated words (default: the n most frequent)"),
              n: int | None = Query(None, ge=1)):
         """Each word's unit vector dotted with unit(x_to) - unit(x_from), normalised, and the same for y.
-        The four axis words are always among the words answered (after the others)."""
+        The four axis words are always among the words answered (after the others). With a subword
+        model, chosen words outside the vocabulary come last, placed by their n-grams' vector and
+        listed in from_ngrams."""
         xa, ya = _pair(x, "x"), _pair(y, "y")
         for name, pair in (("x", xa), ("y", ya)):
             for w in pair:
                 ex.index(w, name)
-        rows = ex.rows(_word_list(words, "words"), n)
+        rows, unseen = ex.rows(_word_list(words, "words"), n)
         axis_rows = [wv.word_to_index[w] for w in dict.fromkeys(xa + ya)]
         present = set(rows.tolist())
         rows = np.concatenate([rows, [r for r in axis_rows if r not in present]]).astype(np.int64)
-        coords = project_on_axes(wv, rows, xa, ya)
-        return {"x": list(xa), "y": list(ya), **ex.word_rows(rows), "coords": _rounded(coords)}
+        coords = project_on_axes(wv, [*rows.tolist(), *unseen], xa, ya)   # unseen words: their n-grams' vectors
+        return {"x": list(xa), "y": list(ya), **ex.word_rows(rows, unseen), "coords": _rounded(coords)}
 
     # --- export ----------------------------------------------------------------------------------
     @app.get("/api/export/vectors.tsv", summary="The vectors in the Embedding Projector's TSV format")

@@ -54,7 +54,7 @@ class Job:
     key: str
     method: str
     dim: int
-    rows: np.ndarray                 # vocabulary rows to project, in order
+    X: np.ndarray                    # the vectors to project, in order (vocabulary rows, then any unseen words')
     started: float = 0.0             # time.time() when its process started; 0 while queued
     process: multiprocessing.process.BaseProcess | None = None
     error: str | None = None
@@ -122,9 +122,11 @@ class ProjectionStore:
         self._lock = threading.Lock()
         self._ctx = multiprocessing.get_context("spawn")  # no fork of a threaded server
 
-    def key(self, method: str, dim: int, rows: np.ndarray) -> str:
+    def key(self, method: str, dim: int, rows: np.ndarray, extra_words=()) -> str:
         h = hashlib.sha256(f"v{CACHE_VERSION}|{self.fingerprint}|{method}|{dim}|".encode())
         h.update(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
+        if extra_words:  # words outside the vocabulary (a subword model's): their vectors follow from the model
+            h.update(("|" + "\n".join(extra_words)).encode("utf-8", "surrogatepass"))
         return h.hexdigest()[:32]
 
     def cached(self, key: str) -> tuple[np.ndarray, dict] | None:
@@ -136,18 +138,21 @@ class ProjectionStore:
         except (OSError, ValueError):
             return None  # a damaged cache file is recomputed, not trusted
 
-    def get(self, method: str, dim: int, rows: np.ndarray) -> dict:
-        """{"status": "ready", "coords", "meta"} or {"status": "computing"|"queued", "progress", ...}."""
+    def get(self, method: str, dim: int, rows: np.ndarray, extra: np.ndarray | None = None, extra_words=()) -> dict:
+        """{"status": "ready", "coords", "meta"} or {"status": "computing"|"queued", "progress", ...}.
+        `extra` (m, D): vectors of words outside the vocabulary (`extra_words`, a subword model's
+        n-gram vectors), projected after the rows."""
         if method not in METHODS:
             raise EmbeddingsError(f"unknown projection method {method!r} (pca, tsne or umap)")
-        key = self.key(method, dim, rows)
+        key = self.key(method, dim, rows, extra_words)
         hit = self.cached(key)
         if hit is not None:
             return {"status": "ready", "coords": hit[0], "meta": hit[1]}
+        X = self.vectors[rows] if extra is None or not len(extra) else np.vstack([self.vectors[rows], extra])
         if method not in self.background:
             start = time.time()
-            coords, extra = compute(method, self.vectors[rows], dim)
-            meta = {"method": method, "dim": dim, "n": len(rows), "seconds": time.time() - start, **extra}
+            coords, more = compute(method, X, dim)
+            meta = {"method": method, "dim": dim, "n": len(X), "seconds": time.time() - start, **more}
             _save_result(self.cache_dir, key, coords, meta)
             return {"status": "ready", "coords": coords, "meta": meta}
         with self._lock:
@@ -160,7 +165,7 @@ class ProjectionStore:
                 hit = self.cached(key)             # finished between the check above and the lock
                 if hit is not None:
                     return {"status": "ready", "coords": hit[0], "meta": hit[1]}
-                job = self._jobs[key] = Job(key, method, dim, np.asarray(rows))
+                job = self._jobs[key] = Job(key, method, dim, X)
                 self._schedule()
             return self._status(job)
 
@@ -185,7 +190,7 @@ class ProjectionStore:
             if queued:
                 job = min(queued, key=lambda j: j.queued_at)
                 job.process = self._ctx.Process(
-                    target=_worker, args=(str(self.cache_dir), job.key, job.method, job.dim, self.vectors[job.rows]),
+                    target=_worker, args=(str(self.cache_dir), job.key, job.method, job.dim, job.X),
                     daemon=True, name=f"embeddings-{job.method}")
                 job.started = time.time()
                 job.process.start()

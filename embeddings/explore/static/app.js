@@ -134,6 +134,8 @@ async function loadMap() {
 
 function show(body, dim, caption) {
   map.setData(body, dim, body.words.length > 2000 && state.method !== "custom" && state.method !== "pca");
+  const unseen = (body.from_ngrams || []).length;   // a subword model's words outside its vocabulary
+  if (caption && unseen) caption += ` · in italics: ${unseen === 1 ? "a word" : `${unseen} words`} not in the vocabulary, placed by character n-grams`;
   if (caption !== null) setStatus(caption);
   $("map-caption").textContent = caption || "";
   $("map-help").textContent = dim === 3 ? "drag to rotate · right-drag to pan · scroll to zoom · click a point to select it"

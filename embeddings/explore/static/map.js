@@ -114,6 +114,11 @@ export class WordMap {
     else this.resetView();
     this.words = data.words;
     this.rows = data.rows;
+    // the old map's highlights and hover are indices into its points, not these: the caller
+    // highlights again (setHighlights) once the new points exist
+    this.roles = new Map();
+    this.arrows = [];
+    this.hover = -1;
     const pos = new Float32Array(n * 3);
     // centre and scale into [-1, 1]; with `robust`, 99% of the points fill it, so that a few
     // outliers (UMAP's strands of numbers) do not shrink the rest. One scale for every axis keeps
@@ -141,6 +146,8 @@ export class WordMap {
     this.points = new THREE.Points(geometry, this.material);
     this.scene.add(this.points);
     this.index = new Map(data.words.map((w, i) => [w, i]));
+    // words outside a subword model's vocabulary, placed by their character n-grams: labelled in italics
+    this.fromNgrams = new Set((data.from_ngrams || []).map((w) => this.index.get(w)));
     this.baseSize = n > 30000 ? 2.5 : n > 5000 ? 3.5 : n > 500 ? 5 : 8;
     this._paint();
   }
@@ -261,7 +268,7 @@ export class WordMap {
     };
     if (!this.widths || this.widths.length !== this.words.length) this.widths = new Float32Array(this.words.length);
     const width = (i, role) => {
-      ctx.font = role ? "bold 13px system-ui, sans-serif" : "12px system-ui, sans-serif";
+      ctx.font = this._font(i, role);
       if (role) return ctx.measureText(this.words[i]).width;
       if (!this.widths[i]) this.widths[i] = ctx.measureText(this.words[i]).width || 0.01;
       return this.widths[i];
@@ -293,8 +300,12 @@ export class WordMap {
     return placed;
   }
 
+  _font(i, role) {
+    return `${this.fromNgrams && this.fromNgrams.has(i) ? "italic " : ""}${role ? "bold 13px" : "12px"} system-ui, sans-serif`;
+  }
+
   _label(ctx, { i, x, y, role }) {
-    ctx.font = role ? "bold 13px system-ui, sans-serif" : "12px system-ui, sans-serif";
+    ctx.font = this._font(i, role);
     ctx.lineWidth = 3;
     ctx.strokeStyle = "rgba(255,255,255,0.9)";
     ctx.strokeText(this.words[i], x + 6, y - 4);
@@ -396,6 +407,7 @@ export class WordMap {
       const fill = role && ROLE_STYLE[role] ? ROLE_STYLE[role].css : "#3a3f47";
       el("text", { x: (x + 6).toFixed(1), y: (y - 4).toFixed(1), "font-family": "system-ui, sans-serif",
                    "font-size": role ? 13 : 12, "font-weight": role ? "bold" : "normal", fill,
+                   "font-style": this.fromNgrams && this.fromNgrams.has(i) ? "italic" : "normal",
                    stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" }, this.words[i]);
     }
     if (this.axisTitles && this.axisTitles.x) el("text", { x: w / 2, y: h - 10, "text-anchor": "middle", "font-family": "system-ui, sans-serif", "font-size": 13, fill: "#555" }, this.axisTitles.x);
