@@ -154,7 +154,10 @@ class Explorer:
             rows, unseen = [], []
             for w in dict.fromkeys(words):
                 i = self.index(w, "words", unseen=True)
-                (unseen if i < 0 else rows).append(w if i < 0 else i)
+                if i < 0:
+                    unseen.append(w)
+                else:
+                    rows.append(i)
             return np.asarray(rows, dtype=np.int64), unseen
         n = min(DEFAULT_MAP, len(self.wv)) if n is None else n
         if n > len(self.wv):

@@ -148,7 +148,7 @@ class ProjectionStore:
         hit = self.cached(key)
         if hit is not None:
             return {"status": "ready", "coords": hit[0], "meta": hit[1]}
-        X = self.vectors[rows] if extra is None or not len(extra) else np.vstack([self.vectors[rows], extra])
+        X = self.vectors[rows] if extra is None else np.vstack([self.vectors[rows], extra])
         if method not in self.background:
             start = time.time()
             coords, more = compute(method, X, dim)

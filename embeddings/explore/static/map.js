@@ -46,6 +46,7 @@ export class WordMap {
     this.words = [];
     this.roles = new Map();      // point index -> role name
     this.arrows = [];            // [[from index, to index], ...]
+    this.fromNgrams = new Set(); // point indices of words placed by their character n-grams (labelled in italics)
     this.axisTitles = null;      // {x, y} strings shown along the edges
     this.showLabels = true;
     this.hover = -1;
@@ -146,7 +147,6 @@ export class WordMap {
     this.points = new THREE.Points(geometry, this.material);
     this.scene.add(this.points);
     this.index = new Map(data.words.map((w, i) => [w, i]));
-    // words outside a subword model's vocabulary, placed by their character n-grams: labelled in italics
     this.fromNgrams = new Set((data.from_ngrams || []).map((w) => this.index.get(w)));
     this.baseSize = n > 30000 ? 2.5 : n > 5000 ? 3.5 : n > 500 ? 5 : 8;
     this._paint();
@@ -301,7 +301,7 @@ export class WordMap {
   }
 
   _font(i, role) {
-    return `${this.fromNgrams && this.fromNgrams.has(i) ? "italic " : ""}${role ? "bold 13px" : "12px"} system-ui, sans-serif`;
+    return `${this.fromNgrams.has(i) ? "italic " : ""}${role ? "bold 13px" : "12px"} system-ui, sans-serif`;
   }
 
   _label(ctx, { i, x, y, role }) {
@@ -407,7 +407,7 @@ export class WordMap {
       const fill = role && ROLE_STYLE[role] ? ROLE_STYLE[role].css : "#3a3f47";
       el("text", { x: (x + 6).toFixed(1), y: (y - 4).toFixed(1), "font-family": "system-ui, sans-serif",
                    "font-size": role ? 13 : 12, "font-weight": role ? "bold" : "normal", fill,
-                   "font-style": this.fromNgrams && this.fromNgrams.has(i) ? "italic" : "normal",
+                   "font-style": this.fromNgrams.has(i) ? "italic" : "normal",
                    stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" }, this.words[i]);
     }
     if (this.axisTitles && this.axisTitles.x) el("text", { x: w / 2, y: h - 10, "text-anchor": "middle", "font-family": "system-ui, sans-serif", "font-size": 13, fill: "#555" }, this.axisTitles.x);
